@@ -1,0 +1,49 @@
+"""The glyphs.db schema (PLAN §3.1 plus DESIGN's additive font columns), as SQLAlchemy Core tables.
+
+`rasterd ingest` creates databases from these definitions; readers (``glyph_core.db``) tolerate the
+plan's variations and never require more than the required columns.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, Text
+
+metadata = MetaData()
+
+fonts = Table(
+    "fonts",
+    metadata,
+    Column("file_hash", Text, primary_key=True),
+    Column("upem", Integer),
+    Column("ascent", Integer),
+    Column("descent", Integer),
+    Column("typo_ascent", Integer),
+    Column("typo_descent", Integer),
+    Column("x_height", Integer),
+    Column("cap_height", Integer),
+    Column("line_gap", Integer),
+    # Additive columns the plan names as future fields.
+    Column("family_name", Text),
+    Column("style", Text),
+    Column("weight", Integer),
+)
+
+glyphs = Table(
+    "glyphs",
+    metadata,
+    Column("glyph_id", Integer, primary_key=True),
+    Column("f_id", Text, ForeignKey("fonts.file_hash"), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("contours", Text, nullable=False),
+    Column("joining_group", Text),
+    Column("char_class", Text),
+    Column("width", Integer),
+    Column("lsb", Integer),
+    Column("rsb", Integer),
+    Column("alt_label", Text),
+    Index("idx_glyphs_fid", "f_id"),
+    Index("idx_glyphs_label", "label"),
+    Index("idx_glyphs_joining_group", "joining_group"),
+)
+
+CHAR_CLASSES = ("isol", "init", "medi", "final", "diacritic", "ligature", "digit", "punctuation", "latin")
