@@ -1,0 +1,179 @@
+"""Typed configuration: one pydantic model per YAML under ``configs/``.
+
+Every default lives here and is written out in the YAML files too; a config is validated on load and
+an unknown or mistyped key is an error that names the key and the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class ConfigError(ValueError):
+    """A config file that is missing, not YAML, or does not match its model."""
+
+
+class StrictModel(BaseModel):
+    """Base for config sections: unknown keys are errors, values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OutputsConfig(StrictModel):
+    root: str = Field("outputs", description="Folder every generated artifact goes under (PLAN §3.0).")
+
+
+class IngestConfig(StrictModel):
+    """`rasterd ingest`: font files -> a new glyphs.db."""
+
+    fonts: list[str] = Field(
+        default_factory=lambda: ["/usr/share/fonts"],
+        description="Font files, folders (searched recursively) or glob patterns.",
+    )
+    require_codepoint: int = Field(0x0628, description="Fonts whose cmap lacks this code point are skipped (U+0628 BEH).")
+    database: str = Field("dataset/glyphs.db", description="Path of the new database; an existing file is never overwritten.")
+    workers: int = Field(2, ge=1, description="Parallel font workers.")
+    compose_runs: bool = Field(True, description="Compose shaped runs of several glyphs into one outline.")
+    include_latin: bool = Field(False, description="Also record basic Latin letters and digits.")
+    include_allah: bool = Field(True, description="Record the Allah ligature (shaped from its letters).")
+    ligature_pairs: list[list[str]] = Field(
+        default_factory=lambda: [["\u0644", c] for c in ("\u0627", "\u0622", "\u0623", "\u0625", "\u0671")],
+        description="Letter sequences recorded as ligatures when the font shapes them to one glyph or run.",
+    )
+    unicode_blocks: list[list[int]] = Field(
+        default_factory=lambda: [[0x0600, 0x06FF], [0x0750, 0x077F], [0x0870, 0x089F], [0x08A0, 0x08FF]],
+        description="Inclusive code point ranges whose letters, marks, digits and punctuation are recorded.",
+    )
+    arabic_shaping: str = Field(
+        "/usr/share/unicode/ArabicShaping.txt", description="Unicode joining data (Debian package unicode-data)."
+    )
+    outputs: OutputsConfig = OutputsConfig()
+
+
+class LabelConfig(StrictModel):
+    """Label filtering (PLAN §3.3)."""
+
+    min_count: int = Field(5, ge=1, description="Keep labels seen at least this many times.")
+    count_by: Literal["rows", "fonts", "design_groups"] = Field(
+        "design_groups",
+        description="What min_count counts; design groups keep a label only if enough independent designs draw it.",
+    )
+    drop_shaped: bool = Field(False, description="Drop contextual forms (_init, _medi, _final).")
+    merge_identical_share: float = Field(
+        0.5, gt=0, le=1, description="Report label pairs drawn identically in at least this share of shared fonts."
+    )
+
+
+class SplitConfig(StrictModel):
+    """Font splits by design group (PLAN §8.1, DESIGN facts)."""
+
+    seed: int = 42
+    train: float = Field(0.8, gt=0, lt=1)
+    val: float = Field(0.1, ge=0, lt=1)
+    test: float = Field(0.1, ge=0, lt=1)
+    identity_share: float = Field(
+        0.5, gt=0, le=1, description="Fonts sharing at least this share of identical (label, contours) pairs are one design."
+    )
+
+    @model_validator(mode="after")
+    def _fractions_sum_to_one(self) -> SplitConfig:
+        total = self.train + self.val + self.test
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"train + val + test must be 1.0, got {total}")
+        return self
+
+
+class RasterConfig(StrictModel):
+    """Rasterization policy (PLAN §4, §5) and its ablation knobs (§8.3)."""
+
+    canvas_size: int = Field(128, ge=8, description="Side of the square output raster in pixels.")
+    supersample: int = Field(2, ge=1, description="Render at canvas_size * supersample, then downsample.")
+    curve_subdivisions: int = Field(8, ge=1, le=256, description="Line segments per quadratic or cubic curve.")
+    diacritic_ratio: float = Field(0.25, gt=0, description="major_dim / em_height below this marks a diacritic.")
+    diacritic_target: int = Field(64, ge=1, description="Largest dimension of a diacritic in pixels.")
+    fill_rule: Literal["nonzero", "evenodd"] = "nonzero"
+    anchoring: Literal["top_left", "center"] = "top_left"
+    cell_size: Literal[4, 8, 16] = 8
+    max_points: int = Field(100_000, ge=16, description="Outlines with more points are rejected.")
+
+    @model_validator(mode="after")
+    def _cells_tile_canvas(self) -> RasterConfig:
+        if self.canvas_size % self.cell_size:
+            raise ValueError(f"canvas_size {self.canvas_size} is not a multiple of cell_size {self.cell_size}")
+        if self.diacritic_target > self.canvas_size:
+            raise ValueError("diacritic_target cannot exceed canvas_size")
+        return self
+
+
+class DaskConfig(StrictModel):
+    scheduler_address: str | None = Field(None, description="Dask scheduler to use; null starts a local cluster.")
+    workers: int = Field(2, ge=1, description="Local cluster worker processes.")
+
+
+class BuildConfig(StrictModel):
+    chunk_size: int = Field(1024, ge=1, description="Glyphs per zarr chunk, and per build task.")
+    db_batch_size: int = Field(2000, ge=1, description="Rows fetched from the database per query.")
+
+
+class RasterizerConfig(StrictModel):
+    """`rasterd build` and `rasterd tokenize`: glyphs.db -> rasters store -> grids store."""
+
+    database: str = Field("dataset/glyphs.db", description="SQLite path or SQLAlchemy URL (opened read-only).")
+    outputs: OutputsConfig = OutputsConfig()
+    labels: LabelConfig = LabelConfig()
+    splits: SplitConfig = SplitConfig()
+    raster: RasterConfig = RasterConfig()
+    build: BuildConfig = BuildConfig()
+    dask: DaskConfig = DaskConfig()
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _format_error(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key")
+        else:
+            lines.append(f"  {key}: {err['msg']} (got {err.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path, model: type[ModelT]) -> ModelT:
+    """Load and validate a YAML config; raises :class:`ConfigError` naming the file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, exc)) from None
+
+
+def config_hash(config: BaseModel) -> str:
+    """sha256 of the canonical JSON of a config (keys sorted, defaults included)."""
+    canonical = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def dump_defaults(model: type[BaseModel]) -> str:
+    """The YAML of a model's defaults, used to keep configs/*.yaml complete."""
+    return yaml.safe_dump(model().model_dump(mode="json"), sort_keys=False, allow_unicode=True)
