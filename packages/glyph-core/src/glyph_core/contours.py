@@ -160,7 +160,7 @@ def _point_list(args: Any, where: str, allow_null_end: bool = False) -> list[Poi
     if not isinstance(args, (list, tuple)) or not args:
         raise ContourError(f"{where}: expected a non-empty list of points, got {_short(args)}")
     # A single bare point ([x, y]) is accepted wherever one point is expected.
-    if len(args) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in args):
+    if len(args) == 2 and not isinstance(args[0], (list, tuple)) and args[0] is not None:
         args = [args]
     out: list[Point | None] = []
     for i, value in enumerate(args):

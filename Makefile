@@ -1,0 +1,41 @@
+# Glyphgrid: every step of the pipeline as a plain command (the same steps docker-compose.yml runs).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.glyphgrid-installed
+PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
+
+.PHONY: install system venv dataset build test test-fast demo bench clean-outputs
+
+install: system $(STAMP)
+
+system:
+	@scripts/install-system.sh
+
+$(STAMP): constraints.txt requirements/dev.txt packages/glyph-core/pyproject.toml services/rasterd/pyproject.toml services/rasterd/setup.py $(wildcard services/rasterd/src/rasterd/_core/*.pyx)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) --upgrade pip setuptools wheel
+	$(PIP_INSTALL) cython numpy
+	$(PIP_INSTALL) -r requirements/dev.txt
+	$(PIP_INSTALL) --no-build-isolation -e packages/glyph-core -e services/rasterd
+	touch $@
+
+dataset: install
+	@test -f dataset/glyphs.db && echo "dataset/glyphs.db exists (delete it to re-ingest)" || $(BIN)/rasterd ingest --config configs/ingest.yaml
+
+build: dataset
+	$(BIN)/rasterd build --config configs/rasterizer.yaml
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+demo: build
+
+bench: install
+	$(BIN)/python bench/bench_core.py
+
+clean-outputs:
+	rm -rf outputs/* && touch outputs/.gitkeep
