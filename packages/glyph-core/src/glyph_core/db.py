@@ -151,11 +151,16 @@ class GlyphDatabase:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(self.glyphs_table)).scalar_one())
 
-    def iter_rows(self, columns: Sequence[str] | None = None, batch_size: int | None = None) -> Iterator[GlyphRow]:
-        """Every glyph row in id order, fetched in keyset-paginated batches (never the whole table).
+    def iter_rows(
+        self,
+        columns: Sequence[str] | None = None,
+        batch_size: int | None = None,
+        id_range: tuple[int, int] | None = None,
+    ) -> Iterator[GlyphRow]:
+        """Glyph rows in id order, fetched in keyset-paginated batches (never the whole table).
 
-        ``columns`` restricts the optional/required columns fetched (glyph_id is always included);
-        columns not fetched are None (``contours`` becomes the empty string).
+        ``columns`` restricts the columns fetched (glyph_id is always included; columns not fetched
+        are None, ``contours`` the empty string); ``id_range`` limits ids to [first, last].
         """
         cols = self._glyph_columns
         if columns is not None:
@@ -166,6 +171,8 @@ class GlyphDatabase:
         with self.engine.connect() as conn:
             while True:
                 query = select(*cols).order_by(self.id_column).limit(size)
+                if id_range is not None:
+                    query = query.where(self.id_column.between(*id_range))
                 if last is not None:
                     query = query.where(self.id_column > last)
                 batch = conn.execute(query).mappings().all()

@@ -6,8 +6,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from glyph_core.config import ConfigError, IngestConfig, load_config
+from glyph_core.config import ConfigError, IngestConfig, RasterizerConfig, load_config
+from glyph_core.contours import ContourError
 from glyph_core.db import DatabaseError
+from glyph_core.store import StoreError
 
 
 def _ingest(config_path: str) -> None:
@@ -17,13 +19,23 @@ def _ingest(config_path: str) -> None:
     print(summary.describe())
 
 
+def _build(config_path: str) -> None:
+    from rasterd.build import run_build
+
+    print(run_build(load_config(config_path, RasterizerConfig), config_path=config_path).describe())
+
+
+def _tokenize(config_path: str) -> None:
+    from rasterd.tokenize import run_tokenize
+
+    print(run_tokenize(load_config(config_path, RasterizerConfig), config_path=config_path).describe())
+
+
 COMMANDS: dict[str, tuple[str, str, Callable[[str], None]]] = {
     "ingest": ("font files -> a new glyphs.db", "configs/ingest.yaml", _ingest),
+    "build": ("glyphs.db -> zarr rasters store, meta.jsonl, label map, splits", "configs/rasterizer.yaml", _build),
+    "tokenize": ("rasters store + primitive centroids -> grids store", "configs/rasterizer.yaml", _tokenize),
 }
-
-
-class UserError(Exception):
-    """A failure the user can fix (bad config, missing input): printed without a traceback."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,9 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--config", default=default_config, help=f"YAML config (default: {default_config})")
     args = parser.parse_args(argv)
+    # Failures a user can fix are printed as one line, without a traceback.
     try:
         COMMANDS[args.command][2](args.config)
-    except (ConfigError, DatabaseError, UserError, FileExistsError, FileNotFoundError) as exc:
+    except (ConfigError, DatabaseError, StoreError, ContourError, FileExistsError, FileNotFoundError) as exc:
         print(f"rasterd {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

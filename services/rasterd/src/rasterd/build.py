@@ -1,0 +1,261 @@
+"""`rasterd build`: glyphs.db -> one zarr v3 rasters store, plus meta.jsonl, label map and splits.
+
+The driver scans the database once (integrity, labels, splits), fixes the row order, writes the
+identity arrays, and hands one chunk per Dask task. The store is built at a temporary path with a
+marker per finished chunk: a rerun after a crash redoes only the missing chunks, and the store
+appears at its final path only when every chunk is in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import zarr
+from glyph_core.audit import AuditLog
+from glyph_core.catalog import scan_database
+from glyph_core.config import RasterizerConfig, config_hash
+from glyph_core.db import DatabaseError, GlyphDatabase
+from glyph_core.labels import parse_alt_labels
+from glyph_core.paths import OutputLayout
+from glyph_core.runs import record_run
+from glyph_core.schema import CHAR_CLASSES
+from glyph_core.selection import Selection, select_dataset, write_manifests
+from glyph_core.store import MAX_TWINS, SCHEMA_VERSION, create_store, finalize, open_store, split_code, temporary_path
+from tqdm import tqdm
+
+from rasterd.build_chunk import ChunkResult, build_chunk
+
+
+@dataclass
+class BuildSummary:
+    rows_read: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    filtered_by_label: int = 0
+    glyphs: int = 0
+    labels: int = 0
+    fonts_per_split: dict[str, int] = field(default_factory=dict)
+    groups_per_split: dict[str, int] = field(default_factory=dict)
+    empty_rasters: int = 0
+    chunks_built: int = 0
+    chunks_resumed: int = 0
+    up_to_date: bool = False
+    seconds: float = 0.0
+    core_seconds: float = 0.0
+    store: str = ""
+
+    def describe(self) -> str:
+        if self.up_to_date:
+            return f"rasters store {self.store} is up to date ({self.glyphs} glyphs); nothing to do"
+        rejected = ", ".join(f"{k} {v}" for k, v in sorted(self.rejected.items())) or "none"
+        rate = self.glyphs / self.seconds if self.seconds else 0.0
+        lines = [
+            f"rows read        {self.rows_read}",
+            f"rejected         {sum(self.rejected.values())} ({rejected}; see outputs/logs/build_audit.jsonl)",
+            f"label-filtered   {self.filtered_by_label}",
+            f"glyphs written   {self.glyphs} in {self.labels} labels ({self.empty_rasters} rendered empty)",
+            "splits           " + ", ".join(
+                f"{s} {self.fonts_per_split[s]} fonts / {self.groups_per_split[s]} designs" for s in self.fonts_per_split
+            ),
+            f"chunks           {self.chunks_built} built, {self.chunks_resumed} kept from an interrupted run",
+            f"time             {self.seconds:.1f} s ({rate:,.0f} glyphs/s; tasks {self.core_seconds:.1f} s of worker time)",
+            f"store            {self.store}",
+        ]
+        return "\n".join(lines)
+
+
+def content_config_hash(config: RasterizerConfig) -> str:
+    """Hash of the settings that change store content (not paths, workers or batch sizes)."""
+    return config_hash(config.model_copy(update={"outputs": None, "dask": None, "database": ""}))
+
+
+def build_id(db_hash: str, config: RasterizerConfig) -> str:
+    return hashlib.sha256(f"{SCHEMA_VERSION}:{db_hash}:{content_config_hash(config)}".encode()).hexdigest()[:32]
+
+
+@contextmanager
+def dask_client(config: RasterizerConfig) -> Iterator[object]:
+    """A client on the configured scheduler, or on a local cluster of spawned worker processes."""
+    from dask.distributed import Client, LocalCluster
+
+    if config.dask.scheduler_address:
+        with Client(config.dask.scheduler_address) as client:
+            yield client
+        return
+    with LocalCluster(
+        n_workers=config.dask.workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _identity_arrays(selection: Selection) -> dict[str, np.ndarray]:
+    fonts = sorted({e.font_hash for e in selection.entries})
+    font_index = {f: i for i, f in enumerate(fonts)}
+    split_of = selection.split_of_font()
+    entries = selection.entries
+    twins = np.full((len(entries), MAX_TWINS), -1, dtype=np.int32)
+    for i, e in enumerate(entries):
+        known = sorted(selection.label_map.index(t) for t in parse_alt_labels(e.alt_label) if t in selection.label_map)
+        twins[i, : min(len(known), MAX_TWINS)] = known[:MAX_TWINS]
+    return {
+        "glyph_id": np.array([e.glyph_id for e in entries], dtype=np.int64),
+        "label": np.array([selection.label_map.index(e.label) for e in entries], dtype=np.int32),
+        "font": np.array([font_index[e.font_hash] for e in entries], dtype=np.int32),
+        "split": np.array([split_code(split_of[e.font_hash]) for e in entries], dtype=np.uint8),
+        "char_class": np.array(
+            [CHAR_CLASSES.index(e.char_class) if e.char_class in CHAR_CLASSES else -1 for e in entries], dtype=np.int8
+        ),
+        "twin_labels": twins,
+    }, fonts
+
+
+def run_build(config: RasterizerConfig, config_path: str | None = None) -> BuildSummary:
+    """Build (or resume, or confirm up to date) the rasters store described by ``config``."""
+    began = time.perf_counter()
+    layout = OutputLayout.at(config.outputs.root)
+    summary = BuildSummary(store=str(layout.rasters_store))
+    with GlyphDatabase(config.database, batch_size=config.build.db_batch_size) as db:
+        db_hash = db.content_hash()
+        current_id = build_id(db_hash, config)
+        if _up_to_date(layout.rasters_store, current_id, summary):
+            return summary
+        with AuditLog(layout.audit_log("build")) as audit, tqdm(
+            total=db.count(), desc="scan", unit=" rows", leave=False
+        ) as bar:
+            catalog = scan_database(db, audit, config.raster.max_points, progress=bar.update)
+            summary.rejected = dict(audit.counts)
+    selection = select_dataset(catalog, config.labels, config.splits)
+    if not selection.entries:
+        raise DatabaseError(f"{config.database}: no glyph rows left after integrity checks and label filtering")
+    write_manifests(selection, layout)
+    identity, fonts = _identity_arrays(selection)
+    count, chunk = len(selection.entries), config.build.chunk_size
+    summary.rows_read, summary.filtered_by_label = catalog.rows_read, selection.filtered_by_label
+    summary.glyphs, summary.labels = count, len(selection.label_map)
+    summary.fonts_per_split = {s: len(selection.split.fonts_in(s)) for s in ("train", "val", "test")}
+    summary.groups_per_split = {s: len(selection.split.groups[s]) for s in ("train", "val", "test")}
+
+    temp = temporary_path(layout.rasters_store)
+    done_dir = layout.tmp / f"build-{current_id}"
+    group = _open_or_create(temp, done_dir, current_id, count, chunk, {
+        "config_hash": content_config_hash(config),
+        "source_db_hash": db_hash,
+        "build_id": current_id,
+        "labels": list(selection.label_map.labels),
+        "label_map_hash": selection.label_map.hash,
+        "fonts": fonts,
+        "char_classes": list(CHAR_CLASSES),
+        "canvas_size": config.raster.canvas_size,
+        "cell_size": config.raster.cell_size,
+        "chunk_size": chunk,
+        "raster": config.raster.model_dump(mode="json"),
+    })  # fmt: skip
+    for name, values in identity.items():
+        group[name][:] = values
+
+    starts = range(0, count, chunk)
+    todo = [i for i, _ in enumerate(starts) if not (done_dir / f"{i}.done").exists()]
+    summary.chunks_resumed = len(starts) - len(todo)
+    summary.chunks_built = len(todo)
+    if todo:
+        results = _run_chunks(config, temp, done_dir, identity["glyph_id"], chunk, todo)
+        summary.empty_rasters = sum(len(r.empty_glyph_ids) for r in results)
+        summary.core_seconds = sum(r.seconds for r in results)
+    _write_meta_jsonl(temp, selection, layout)
+    finalize(temp, layout.rasters_store)
+    shutil.rmtree(done_dir, ignore_errors=True)
+    summary.seconds = time.perf_counter() - began
+    record_run(
+        layout, "rasterd build",
+        {"rasterizer": config_hash(config), "content": content_config_hash(config)},
+        inputs={"database": config.database, "database_sha256": db_hash},
+        outputs={"store": str(layout.rasters_store), "build_id": current_id, "glyphs": count},
+        label_map_hash=selection.label_map.hash,
+        config_path=config_path,
+    )  # fmt: skip
+    return summary
+
+
+def _up_to_date(final: Path, current_id: str, summary: BuildSummary) -> bool:
+    if not (final / "zarr.json").is_file():
+        return False
+    try:
+        group = open_store(final, "rasters", expect={"build_id": current_id})
+    except ValueError:
+        return False
+    summary.up_to_date, summary.glyphs = True, int(group.attrs["count"])
+    return True
+
+
+def _open_or_create(temp: Path, done_dir: Path, current_id: str, count: int, chunk: int, attrs: dict) -> zarr.Group:
+    if (temp / "zarr.json").is_file() and done_dir.is_dir():
+        group = zarr.open_group(str(temp), mode="r+")
+        if group.attrs.get("build_id") == current_id and group.attrs.get("count") == count:
+            return group
+    # A partial store from other inputs (or without its markers) cannot be resumed: start again.
+    shutil.rmtree(temp, ignore_errors=True)
+    shutil.rmtree(done_dir, ignore_errors=True)
+    done_dir.mkdir(parents=True)
+    return create_store(temp, "rasters", count, chunk, attrs)
+
+
+def _run_chunks(
+    config: RasterizerConfig, temp: Path, done_dir: Path, glyph_ids: np.ndarray, chunk: int, todo: list[int]
+) -> list[ChunkResult]:
+    from dask.distributed import as_completed
+
+    results: list[ChunkResult] = []
+    with dask_client(config) as client, tqdm(
+        total=sum(len(glyph_ids[i * chunk : (i + 1) * chunk]) for i in todo), desc="rasterize", unit=" glyphs"
+    ) as bar:
+        futures = [
+            client.submit(  # type: ignore[attr-defined]
+                build_chunk, str(temp.resolve()), _absolute_db(config.database), i, i * chunk,
+                glyph_ids[i * chunk : (i + 1) * chunk], config.raster, str(done_dir.resolve()),
+                pure=False, key=f"build-chunk-{i}",
+            )  # fmt: skip
+            for i in todo
+        ]
+        for future in as_completed(futures):
+            result: ChunkResult = future.result()
+            results.append(result)
+            bar.update(result.count)
+    return results
+
+
+def _absolute_db(target: str) -> str:
+    return target if "://" in target else str(Path(target).resolve())
+
+
+def _write_meta_jsonl(store: Path, selection: Selection, layout: OutputLayout) -> None:
+    """PLAN §4.5 metadata per glyph, plus label, font, split and twins, one JSON line each."""
+    group = zarr.open_group(str(store), mode="r")
+    arrays = {name: group[name][:] for name in ("is_diacritic", "bbox", "scale_factor", "major_dim_ratio", "target_dim")}
+    split_of = selection.split_of_font()
+    tmp = layout.meta_jsonl.with_suffix(".jsonl.partial")
+    layout.meta.mkdir(parents=True, exist_ok=True)
+    with tmp.open("w", encoding="utf-8") as fh:
+        for i, e in enumerate(selection.entries):
+            record = {
+                "glyph_id": e.glyph_id,
+                "label": e.label,
+                "font_hash": e.font_hash,
+                "split": split_of[e.font_hash],
+                "char_class": e.char_class,
+                "alt_labels": sorted(parse_alt_labels(e.alt_label)),
+                "is_diacritic": bool(arrays["is_diacritic"][i]),
+                "original_bbox": [round(float(v), 4) for v in arrays["bbox"][i]],
+                "scale_factor": float(arrays["scale_factor"][i]),
+                "major_dim_ratio": float(arrays["major_dim_ratio"][i]),
+                "target_dim": int(arrays["target_dim"][i]),
+            }
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    tmp.replace(layout.meta_jsonl)
+
