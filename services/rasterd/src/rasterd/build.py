@@ -51,7 +51,7 @@ class BuildSummary:
     core_seconds: float = 0.0
     store: str = ""
 
-    def describe(self) -> str:
+    def __str__(self) -> str:
         if self.up_to_date:
             return f"rasters store {self.store} is up to date ({self.glyphs} glyphs); nothing to do"
         rejected = ", ".join(f"{k} {v}" for k, v in sorted(self.rejected.items())) or "none"

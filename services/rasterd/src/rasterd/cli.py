@@ -16,19 +16,19 @@ def _ingest(config_path: str) -> None:
     from rasterd.ingest.run import run_ingest
 
     summary = run_ingest(load_config(config_path, IngestConfig), config_path=config_path)
-    print(summary.describe())
+    print(summary)
 
 
 def _build(config_path: str) -> None:
     from rasterd.build import run_build
 
-    print(run_build(load_config(config_path, RasterizerConfig), config_path=config_path).describe())
+    print(run_build(load_config(config_path, RasterizerConfig), config_path=config_path))
 
 
 def _tokenize(config_path: str) -> None:
     from rasterd.tokenize import run_tokenize
 
-    print(run_tokenize(load_config(config_path, RasterizerConfig), config_path=config_path).describe())
+    print(run_tokenize(load_config(config_path, RasterizerConfig), config_path=config_path))
 
 
 COMMANDS: dict[str, tuple[str, str, Callable[[str], None]]] = {

@@ -31,7 +31,7 @@ class TokenizeSummary:
     seconds: float
     up_to_date: bool = False
 
-    def describe(self) -> str:
+    def __str__(self) -> str:
         if self.up_to_date:
             return f"grids store {self.store} is up to date for centroids {self.centroid_hash[:12]}; nothing to do"
         rate = self.glyphs / self.seconds if self.seconds else 0.0
