@@ -1,0 +1,51 @@
+"""Shared fixtures: real fonts from Debian packages and a small real glyphs.db built by `rasterd ingest`."""
+
+from pathlib import Path
+
+import pytest
+
+FONT_ROOT = Path("/usr/share/fonts")
+# A handful of independent designs of different kinds: Naskh TrueType, CFF, Kufi, sans, West African.
+SMALL_FONT_SET = (
+    "opentype/fonts-hosny-amiri/Amiri-Regular.ttf",
+    "opentype/lemonada/Lemonada-Regular.otf",
+    "truetype/kacst-one/KacstOne.ttf",
+    "truetype/noto/NotoSansArabic-Regular.ttf",
+    "truetype/noto/NotoNaskhArabic-Regular.ttf",
+    "truetype/noto/NotoKufiArabic-Regular.ttf",
+    "truetype/harmattan/Harmattan-Regular.ttf",
+    "truetype/scheherazade/Scheherazade-Regular.ttf",
+)
+
+
+def real_font(relative: str) -> Path:
+    """Path of an installed Debian font, or skip the test with the package to install."""
+    path = FONT_ROOT / relative
+    if not path.is_file():
+        pytest.skip(f"font {path} is not installed (run `make install`)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_font_paths() -> list[Path]:
+    paths = [FONT_ROOT / rel for rel in SMALL_FONT_SET if (FONT_ROOT / rel).is_file()]
+    if len(paths) < 6:
+        pytest.skip("the Debian Arabic font packages are not installed (run `make install`)")
+    return paths
+
+
+@pytest.fixture(scope="session")
+def small_glyphs_db(tmp_path_factory, small_font_paths) -> Path:
+    """A glyphs.db ingested from the small font set (built once per test session)."""
+    from glyph_core.config import IngestConfig
+    from rasterd.ingest.run import run_ingest
+
+    root = tmp_path_factory.mktemp("small_db")
+    config = IngestConfig(
+        fonts=[str(p) for p in small_font_paths],
+        database=str(root / "dataset" / "glyphs.db"),
+        workers=1,
+        outputs={"root": str(root / "outputs")},
+    )
+    run_ingest(config)
+    return Path(config.database)
