@@ -1,0 +1,148 @@
+"""`run_ingest` end to end on a handful of real fonts plus broken, duplicate and non-Arabic files."""
+
+import hashlib
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+
+from glyph_core.audit import read_audit
+from glyph_core.config import IngestConfig
+from glyph_core.paths import OutputLayout
+from glyph_core.runs import read_runs
+from rasterd.ingest import run_ingest
+from rasterd.ingest import writer
+from rasterd.ingest.writer import DatabaseExistsError
+
+
+@pytest.fixture(scope="module")
+def font_folder(tmp_path_factory, kacst_one, kacst_one_bold, lemonada, nastaliq, latin_only_font) -> Path:
+    folder = tmp_path_factory.mktemp("fonts")
+    for source, name in [
+        (kacst_one, "kacst/KacstOne.ttf"),
+        (kacst_one, "kacst/copy-of-KacstOne.ttf"),
+        (kacst_one_bold, "kacst/KacstOne-Bold.ttf"),
+        (lemonada, "Lemonada-Regular.otf"),
+        (nastaliq, "NotoNastaliqUrdu-Regular.ttf"),
+        (latin_only_font, "NotoSans-Regular.ttf"),
+    ]:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, folder / name)
+    broken = folder / "broken"
+    broken.mkdir()
+    (broken / "garbage.ttf").write_bytes(os.urandom(4096))
+    data = kacst_one.read_bytes()
+    (broken / "truncated.ttf").write_bytes(data[: len(data) // 2])
+    font = TTFont(kacst_one)
+    del font["cmap"]
+    font.save(broken / "no-cmap.ttf")
+    return folder
+
+
+def ingest(folder: Path, root: Path, workers: int):
+    config = IngestConfig(
+        fonts=[str(folder)],
+        database=str(root / "dataset" / "glyphs.db"),
+        workers=workers,
+        outputs={"root": str(root / "outputs")},
+    )
+    return config, run_ingest(config, config_path="test.yaml")
+
+
+@pytest.fixture(scope="module")
+def two_workers(font_folder, tmp_path_factory):
+    return ingest(font_folder, tmp_path_factory.mktemp("two_workers"), workers=2)
+
+
+def table_rows(database: str, table: str, key: str) -> list[tuple]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
+
+
+def test_summary_counts(two_workers):
+    config, summary = two_workers
+    assert (summary.fonts_seen, summary.fonts_used, summary.fonts_skipped, summary.fonts_broken) == (9, 4, 2, 3)
+    glyphs = table_rows(config.database, "glyphs", "glyph_id")
+    assert summary.rows == len(glyphs) > 1000
+    assert summary.labels == len({row[2] for row in glyphs})
+    assert 0 < summary.rows_with_twin < summary.rows
+    assert "4 used" in str(summary)
+
+
+def test_broken_and_duplicate_fonts_are_audited(two_workers, font_folder):
+    config, summary = two_workers
+    records = read_audit(summary.audit_log)
+    assert summary.audit_log == str(OutputLayout.at(config.outputs.root).audit_log("ingest"))
+    broken = {Path(record["path"]).name: record["reason"] for record in records if record["kind"] == "unreadable_font"}
+    assert broken.keys() == {"garbage.ttf", "truncated.ttf", "no-cmap.ttf"}
+    assert "no Unicode cmap" in broken["no-cmap.ttf"]
+    (duplicate,) = [record for record in records if record["kind"] == "duplicate_font"]
+    assert duplicate["id"].endswith("kacst/copy-of-KacstOne.ttf")  # paths sort "K" before "c": the copy is later
+    assert duplicate["reason"].endswith("kacst/KacstOne.ttf")
+
+
+def test_database_schema_indexes_and_order(two_workers):
+    config, _ = two_workers
+    with sqlite3.connect(config.database) as connection:
+        indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        fonts = connection.execute("SELECT file_hash, family_name, weight, upem FROM fonts").fetchall()
+        orphans = connection.execute(
+            "SELECT COUNT(*) FROM glyphs LEFT JOIN fonts ON glyphs.f_id = fonts.file_hash WHERE fonts.file_hash IS NULL"
+        ).fetchone()[0]
+        ids = [row[0] for row in connection.execute("SELECT glyph_id FROM glyphs ORDER BY glyph_id")]
+        per_font = connection.execute("SELECT f_id, label FROM glyphs ORDER BY glyph_id").fetchall()
+    assert {"idx_glyphs_fid", "idx_glyphs_label", "idx_glyphs_joining_group"} <= indexes
+    assert {(family, weight) for _, family, weight, _ in fonts} == {
+        ("KacstOne", 400), ("KacstOne", 700), ("Lemonada", 400), ("Noto Nastaliq Urdu", 400),
+    }  # fmt: skip
+    assert orphans == 0
+    assert ids == list(range(1, len(ids) + 1))
+    for font, _, _, _ in fonts:
+        labels = [label for f_id, label in per_font if f_id == font]
+        assert labels == sorted(labels)
+
+
+def test_worker_count_does_not_change_the_content(two_workers, font_folder, tmp_path):
+    config_two, _ = two_workers
+    config_one, _ = ingest(font_folder, tmp_path, workers=1)
+    for table, key in (("fonts", "file_hash"), ("glyphs", "glyph_id")):
+        assert table_rows(config_one.database, table, key) == table_rows(config_two.database, table, key)
+
+
+def test_refuses_to_overwrite_an_existing_database(two_workers, font_folder):
+    config, _ = two_workers
+    before = hashlib.sha256(Path(config.database).read_bytes()).hexdigest()
+    with pytest.raises(DatabaseExistsError, match="never overwrites"):
+        run_ingest(config)
+    assert hashlib.sha256(Path(config.database).read_bytes()).hexdigest() == before
+
+
+def test_no_temporary_files_are_left_and_the_run_is_recorded(two_workers):
+    config, summary = two_workers
+    assert os.listdir(Path(config.database).parent) == ["glyphs.db"]
+    (run,) = read_runs(OutputLayout.at(config.outputs.root))
+    assert run["command"] == "ingest" and run["outputs"]["rows"] == summary.rows
+
+
+def test_a_database_created_meanwhile_is_not_replaced(tmp_path, monkeypatch):
+    target = tmp_path / "glyphs.db"
+    monkeypatch.setattr(writer, "ensure_new_database", lambda path: None)  # as if it appeared after the check
+    target.write_text("someone else's")
+    with pytest.raises(DatabaseExistsError):
+        writer.write_database(target, [])
+    assert target.read_text() == "someone else's"
+    assert os.listdir(tmp_path) == ["glyphs.db"]
+
+
+def test_bad_input_fails_before_writing_anything(tmp_path):
+    config = IngestConfig(
+        fonts=[str(tmp_path / "no-such-folder")],
+        database=str(tmp_path / "glyphs.db"),
+        outputs={"root": str(tmp_path / "outputs")},
+    )
+    with pytest.raises(FileNotFoundError, match="no-such-folder"):
+        run_ingest(config)
+    assert not (tmp_path / "glyphs.db").exists()
