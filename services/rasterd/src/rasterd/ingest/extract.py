@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
@@ -64,7 +64,7 @@ class FileResult:
     path: str
     faces: tuple[FaceResult, ...] = ()
     skipped: int = 0
-    failures: tuple[tuple[str, str], ...] = field(default=())
+    failures: tuple[tuple[str, str], ...] = ()
     """(face identifier, reason) for each face that could not be read."""
 
 
