@@ -19,11 +19,45 @@ SMALL_FONT_SET = (
 
 
 def real_font(relative: str) -> Path:
-    """Path of an installed Debian font, or skip the test with the package to install."""
+    """Path of an installed Debian font, or skip the test naming the file."""
     path = FONT_ROOT / relative
     if not path.is_file():
         pytest.skip(f"font {path} is not installed (run `make install`)")
     return path
+
+
+@pytest.fixture(scope="session")
+def amiri() -> Path:
+    """Naskh, TrueType outlines; lam-alef is shaped as two glyphs."""
+    return real_font("opentype/fonts-hosny-amiri/Amiri-Regular.ttf")
+
+
+@pytest.fixture(scope="session")
+def lemonada() -> Path:
+    """CFF (cubic) outlines."""
+    return real_font("opentype/lemonada/Lemonada-Regular.otf")
+
+
+@pytest.fixture(scope="session")
+def kacst_one() -> Path:
+    return real_font("truetype/kacst-one/KacstOne.ttf")
+
+
+@pytest.fixture(scope="session")
+def kacst_one_bold() -> Path:
+    return real_font("truetype/kacst-one/KacstOne-Bold.ttf")
+
+
+@pytest.fixture(scope="session")
+def nastaliq() -> Path:
+    """Noto Nastaliq Urdu: dots and many letter parts are separate glyphs."""
+    return real_font("truetype/noto/NotoNastaliqUrdu-Regular.ttf")
+
+
+@pytest.fixture(scope="session")
+def latin_only_font() -> Path:
+    """A font without Arabic letters."""
+    return real_font("truetype/noto/NotoSans-Regular.ttf")
 
 
 @pytest.fixture(scope="session")
