@@ -79,10 +79,11 @@ def test_build_writes_a_complete_store_and_manifests(built):
     assert list(labels) == group.attrs["labels"] == sorted(labels)
     masks = read_masks(group, 0, 64)
     assert masks.shape == (64, 128, 128) and set(np.unique(masks)) <= {0, 255}
-    # Top-left anchoring: every non-empty glyph touches row 0 and column 0.
+    # Top-left anchoring: ink starts at row 0 / column 0 (a thin tip may vanish in the downsample).
     for m in masks:
         if m.any():
-            assert m[0].any() and m[:, 0].any()
+            rows, cols = np.nonzero(m)
+            assert rows.min() <= 2 and cols.min() <= 2
     glyph_ids = group["glyph_id"][:]
     assert np.all(np.diff(glyph_ids) > 0)
     split = FontSplit.from_json(layout.split_manifest.read_text())

@@ -90,7 +90,7 @@ def dask_client(config: RasterizerConfig) -> Iterator[object]:
             yield client
         return
     with LocalCluster(
-        n_workers=config.dask.workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        n_workers=config.dask.workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
     ) as cluster, Client(cluster) as client:
         yield client
 
