@@ -9,7 +9,7 @@ from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs, record_run
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-MODELS = {"ingest.yaml": cfg.IngestConfig, "rasterizer.yaml": cfg.RasterizerConfig}
+MODELS = {"ingest.yaml": cfg.IngestConfig, "rasterizer.yaml": cfg.RasterizerConfig, "rasterd.yaml": cfg.RasterdConfig}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

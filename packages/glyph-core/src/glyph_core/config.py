@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
 class ConfigError(ValueError):
@@ -133,6 +135,60 @@ class RasterizerConfig(StrictModel):
     dask: DaskConfig = DaskConfig()
 
 
+class ServerConfig(StrictModel):
+    """Where and how uvicorn listens (`rasterd serve`)."""
+
+    host: str = Field("127.0.0.1", description="Bind address; 0.0.0.0 inside a container.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port (0 picks a free one).")
+    workers: int = Field(1, ge=1, description="Worker processes; one is right on two cores (DESIGN).")
+    http: Literal["httptools", "h11"] = Field(
+        "httptools", description="HTTP parser; httptools avoids the ~44 ms delayed-ACK stall of multi-worker h11."
+    )
+    loop: Literal["uvloop", "asyncio"] = "uvloop"
+    backlog: int = Field(2048, ge=1, description="Pending connections the listening socket queues.")
+    keep_alive_timeout_s: int = Field(5, ge=1, description="Idle keep-alive connections close after this.")
+    graceful_shutdown_timeout_s: int = Field(
+        10, ge=1, description="On SIGTERM, in-flight requests get this long to finish."
+    )
+    access_log: bool = False
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    root_path: str = Field("", description="URL prefix when served behind a proxy under a sub-path.")
+
+
+class RequestLimits(StrictModel):
+    """Bounds on what one request may ask for; over them the answer is 413 or 422, never work."""
+
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest POST body (413 above it).")
+    max_points: int = Field(20_000, ge=16, description="Most outline points `POST /v1/rasterize` accepts (422).")
+    max_subpaths: int = Field(1_000, ge=1, description="Most contours `POST /v1/rasterize` accepts (422).")
+    default_page_size: int = Field(100, ge=1, description="Glyphs per page of `/v1/glyphs` when limit is not given.")
+    max_page_size: int = Field(1_000, ge=1, description="Largest limit `/v1/glyphs` accepts.")
+
+
+class HttpCacheConfig(StrictModel):
+    """Client caching headers and the service's in-memory caches."""
+
+    max_age_s: int = Field(86_400, ge=0, description="Cache-Control max-age of glyph resources (ETags revalidate).")
+    store_chunks: int = Field(64, ge=1, description="Decoded raster chunks of the store kept in memory.")
+    rendered_glyphs: int = Field(4096, ge=1, description="Glyphs rasterized on the fly kept in memory.")
+    refresh_interval_s: float = Field(
+        2.0, gt=0, description="How often the service looks for a rebuilt store, new centroids or splits."
+    )
+
+
+class RasterdConfig(StrictModel):
+    """`rasterd serve`: the HTTP service over glyphs.db and the stores `rasterd build`/`tokenize` write."""
+
+    rasterizer_config: str = Field(
+        "configs/rasterizer.yaml",
+        description="The build's config: database, outputs root and raster policy are read from it, so the "
+        "service serves exactly what `rasterd build` writes and renders missing glyphs the same way.",
+    )
+    server: ServerConfig = ServerConfig()
+    limits: RequestLimits = RequestLimits()
+    cache: HttpCacheConfig = HttpCacheConfig()
+
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -147,8 +203,51 @@ def _format_error(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_config(path: str | Path, model: type[ModelT]) -> ModelT:
-    """Load and validate a YAML config; raises :class:`ConfigError` naming the file and key."""
+class EnvOverridable(BaseSettings):
+    """Base of a config model's settings face: environment variables ``<PREFIX><KEY>`` (``__`` between
+    nested keys, e.g. ``RASTERIZER_DASK__SCHEDULER_ADDRESS``) override the values it is built with."""
+
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the YAML file, which is passed in as init values.
+        return (env_settings, init_settings)
+
+
+def env_overrides(prefix: str) -> dict[str, str]:
+    """Environment variables that start with ``prefix`` (case-insensitive), by name."""
+    return {name: value for name, value in os.environ.items() if name.upper().startswith(prefix.upper())}
+
+
+def apply_env_overrides(config: ModelT, settings: type[EnvOverridable], prefix: str, path: Path) -> EnvOverridable:
+    """``config`` with the ``prefix`` environment variables applied through ``settings`` (a subclass of
+    both :class:`EnvOverridable` and the config's model); a variable naming no key is an error."""
+    overrides = env_overrides(prefix)
+    fields = type(config).model_fields
+    for name in overrides:
+        key = name[len(prefix) :].split("__", 1)[0].lower()
+        if key not in fields:
+            raise ConfigError(f"environment variable {name} names no key of {path} (keys: {', '.join(fields)})")
+    try:
+        return settings(**config.model_dump())
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, exc) + f"\n  (environment overrides: {', '.join(sorted(overrides))})") from None
+
+
+def load_config(path: str | Path, model: type[ModelT], env_prefix: str | None = None) -> ModelT:
+    """Load and validate a YAML config; raises :class:`ConfigError` naming the file and key.
+
+    With ``env_prefix``, environment variables ``<env_prefix><KEY>`` override the file (see
+    :class:`EnvOverridable`): docker-compose uses this to point a step at a Dask cluster.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -163,9 +262,17 @@ def load_config(path: str | Path, model: type[ModelT]) -> ModelT:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     try:
-        return model.model_validate(data)
+        config = model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_error(path, exc)) from None
+    if not env_prefix or not env_overrides(env_prefix):
+        return config
+
+    class Overridden(EnvOverridable, model):  # type: ignore[valid-type, misc]
+        model_config = SettingsConfigDict(env_prefix=env_prefix)
+
+    merged: Any = apply_env_overrides(config, Overridden, env_prefix, path)
+    return model.model_validate(merged.model_dump())
 
 
 def config_hash(config: BaseModel) -> str:

@@ -12,29 +12,42 @@ from glyph_core.db import DatabaseError
 from glyph_core.store import StoreError
 
 
+# Environment variables <PREFIX><KEY> (nested keys joined by __) override a command's config, e.g.
+# RASTERIZER_DASK__SCHEDULER_ADDRESS=tcp://dask-scheduler:8786 (docker-compose's cluster profile).
+INGEST_ENV_PREFIX = "INGEST_"
+RASTERIZER_ENV_PREFIX = "RASTERIZER_"
+
+
 def _ingest(config_path: str) -> None:
     from rasterd.ingest.run import run_ingest
 
-    summary = run_ingest(load_config(config_path, IngestConfig), config_path=config_path)
+    summary = run_ingest(load_config(config_path, IngestConfig, env_prefix=INGEST_ENV_PREFIX), config_path=config_path)
     print(summary)
 
 
 def _build(config_path: str) -> None:
     from rasterd.build import run_build
 
-    print(run_build(load_config(config_path, RasterizerConfig), config_path=config_path))
+    print(run_build(load_config(config_path, RasterizerConfig, env_prefix=RASTERIZER_ENV_PREFIX), config_path=config_path))
 
 
 def _tokenize(config_path: str) -> None:
     from rasterd.tokenize import run_tokenize
 
-    print(run_tokenize(load_config(config_path, RasterizerConfig), config_path=config_path))
+    print(run_tokenize(load_config(config_path, RasterizerConfig, env_prefix=RASTERIZER_ENV_PREFIX), config_path=config_path))
+
+
+def _serve(config_path: str) -> None:
+    from rasterd.app.server import serve
+
+    serve(config_path)
 
 
 COMMANDS: dict[str, tuple[str, str, Callable[[str], None]]] = {
     "ingest": ("font files -> a new glyphs.db", "configs/ingest.yaml", _ingest),
     "build": ("glyphs.db -> zarr rasters store, meta.jsonl, label map, splits", "configs/rasterizer.yaml", _build),
     "tokenize": ("rasters store + primitive centroids -> grids store", "configs/rasterizer.yaml", _tokenize),
+    "serve": ("HTTP API and glyph explorer over the database and stores", "configs/rasterd.yaml", _serve),
 }
 
 

@@ -1,0 +1,1 @@
+"""One router per resource: health, glyphs, rasterize, catalog (labels, fonts, primitives), explorer."""
