@@ -223,6 +223,8 @@ class FontMetricsIn(ApiModel):
     """Font metrics that set the EM height (PLAN §4.1); all optional. Without usable metrics the
     outline's own height stands in, so nothing counts as a diacritic."""
 
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     ascent: float | None = Field(None, ge=-1e7, le=1e7)
     descent: float | None = Field(None, ge=-1e7, le=1e7)
     typo_ascent: float | None = Field(None, ge=-1e7, le=1e7)
@@ -240,6 +242,7 @@ class RasterizeRequest(ApiModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={"examples": [{"contours": SQUARE_WITH_HOLE, "font": {"ascent": 800, "descent": -200}}]},
     )
 

@@ -7,6 +7,7 @@ gracefully: no new connections, in-flight requests get ``graceful_shutdown_timeo
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ from rasterd.app.readers import Readers
 from rasterd.app.settings import CONFIG_PATH_VARIABLE, load_settings
 
 APP_FACTORY = "rasterd.app.main:create_app_from_environment"
+log = logging.getLogger("rasterd.app")
 
 
 def serve(config_path: str) -> None:
@@ -26,6 +28,12 @@ def serve(config_path: str) -> None:
     Readers(settings).close()
     os.environ[CONFIG_PATH_VARIABLE] = str(Path(config_path).resolve())
     server = settings.server
+    if server.workers > 1 and server.http == "h11":
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(message)s")
+        log.warning(
+            "server.http is h11 with %d workers: every keep-alive request will wait ~44 ms for a delayed ACK "
+            "(uvicorn issue #3149); use http: httptools", server.workers
+        )
     metrics_dir = None
     if server.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = tempfile.mkdtemp(prefix="rasterd-metrics-")

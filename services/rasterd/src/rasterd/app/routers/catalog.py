@@ -12,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 
 from rasterd.app.dependencies import ENCODING_VERSION, HttpCache, get_settings, get_snapshot
 from rasterd.app.encoders import npy_bytes, primitive_sheet
+from rasterd.app.errors import VALIDATION_ERROR
 from rasterd.app.readers import LruCache, Snapshot
 from rasterd.app.settings import RasterdSettings
 
-router = APIRouter(prefix="/v1", tags=["catalog"])
+router = APIRouter(prefix="/v1", tags=["catalog"], responses=VALIDATION_ERROR)
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 
 SPRITE_COLUMNS, SPRITE_CELL_PX, SPRITE_GAP = 32, 32, 2

@@ -22,10 +22,11 @@ from rasterd.app.dependencies import (
     resource_cache,
 )
 from rasterd.app.encoders import grid_picture, npy_bytes, png_from_packed
+from rasterd.app.errors import VALIDATION_ERROR
 from rasterd.app.readers import Snapshot
 from rasterd.app.settings import RasterdSettings
 
-router = APIRouter(prefix="/v1/glyphs", tags=["glyphs"])
+router = APIRouter(prefix="/v1/glyphs", tags=["glyphs"], responses=VALIDATION_ERROR)
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 SettingsDep = Annotated[RasterdSettings, Depends(get_settings)]

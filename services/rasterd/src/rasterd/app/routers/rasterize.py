@@ -15,11 +15,11 @@ from glyph_core.db import FontMetrics
 from starlette.concurrency import run_in_threadpool
 
 from rasterd.app.dependencies import get_settings, get_snapshot
-from rasterd.app.errors import OutlineTooLarge
+from rasterd.app.errors import VALIDATION_ERROR, OutlineTooLarge
 from rasterd.app.readers import Snapshot
 from rasterd.app.settings import RasterdSettings
 
-router = APIRouter(prefix="/v1", tags=["rasterize"])
+router = APIRouter(prefix="/v1", tags=["rasterize"], responses=VALIDATION_ERROR)
 
 
 def parse_request_outline(contours: list[Any] | str, max_points: int, max_subpaths: int, parse_limit: int) -> Outline:
@@ -42,6 +42,7 @@ def parse_request_outline(contours: list[Any] | str, max_points: int, max_subpat
     response_model=RasterizeResponse,
     summary="Rasterize an outline (contour JSON + font metrics)",
     responses={
+        400: {"model": ErrorResponse, "description": "The body cannot be read as JSON at all (not UTF-8, nested too deep)."},
         413: {"model": ErrorResponse, "description": "Body larger than limits.max_body_bytes."},
         422: {"model": ErrorResponse, "description": "Malformed body or contours, or over the point/subpath limits."},
     },
