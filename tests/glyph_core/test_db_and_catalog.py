@@ -73,3 +73,14 @@ def test_content_hash_is_stable(legacy_db):
     with GlyphDatabase(legacy_db) as db:
         assert db.content_hash() == db.content_hash()
         assert len(db.content_hash()) == 64
+
+
+def test_scan_with_a_custom_validator_uses_its_verdicts(legacy_db, tmp_path):
+    def reject_squares(texts, max_points):
+        return ["too square" if '"lineTo",[0,500]' in t.replace(" ", "") else None for t in texts]
+
+    with GlyphDatabase(legacy_db) as db, AuditLog(tmp_path / "a.jsonl") as audit:
+        catalog = scan_database(db, audit, 1000, validate=reject_squares)
+    # The validator alone judges contours: squares rejected, garbage it lets through accepted.
+    assert [e.glyph_id for e in catalog.entries] == [2, 6, 7, 8]
+    assert audit.counts == {"orphan": 1, "empty_contours": 1, "unparseable_contours": 2}

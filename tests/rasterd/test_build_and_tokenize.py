@@ -196,3 +196,16 @@ def test_tokenize_without_centroids_names_the_command(built, tmp_path):
     other = config.model_copy(update={"outputs": config.outputs.model_copy(update={"root": str(root)})})
     with pytest.raises(FileNotFoundError, match="glyph-train primitives"):
         run_tokenize(other)
+
+
+def test_fast_contour_validator_agrees_with_the_reference(small_glyphs_db):
+    from glyph_core.catalog import contour_problems as reference
+    from glyph_core.db import GlyphDatabase
+    from rasterd.render import contour_problems
+
+    with GlyphDatabase(small_glyphs_db) as db:
+        texts = [r.contours for r in db.iter_rows(columns=["contours"])][:2000]
+    broken = ["", "[]", "{", '[[["moveTo",[0,0]],["closePath",null]]]', '[[["moveTo",[0,NaN]],["lineTo",[1,1]]]]']
+    texts += broken
+    assert contour_problems(texts, 100_000) == reference(texts, 100_000)
+    assert all(p is not None for p in contour_problems(broken, 100_000))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from glyph_core.audit import AuditLog
@@ -43,18 +43,29 @@ class Catalog:
         return self.rows_read - len(self.entries)
 
 
-def check_row(row: GlyphRow, fonts: Mapping[str, FontMetrics], max_points: int) -> str | None:
-    """Why a row cannot be used (orphan, empty label or contours, unparseable), or None if it is good."""
+ContourValidator = Callable[[Sequence[str], int], list[str | None]]
+
+
+def contour_problems(texts: Sequence[str], max_points: int) -> list[str | None]:
+    """Why each contour string cannot be parsed (None when it can): the reference validator."""
+    problems: list[str | None] = []
+    for text in texts:
+        try:
+            parse_contours(text, max_points=max_points)
+            problems.append(None)
+        except ContourError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def row_problem(row: GlyphRow, fonts: Mapping[str, FontMetrics]) -> str | None:
+    """Why a row cannot be used before its contours are even parsed (orphan, empty fields)."""
     if row.f_id not in fonts:
         return f"orphan: font {row.f_id!r} is not in the fonts table"
     if not row.label:
         return "empty label"
     if not row.contours:
         return "empty contours"
-    try:
-        parse_contours(row.contours, max_points=max_points)
-    except ContourError as exc:
-        return f"unparseable contours: {exc}"
     return None
 
 
@@ -68,19 +79,39 @@ def scan_database(
     audit: AuditLog,
     max_points: int,
     progress: Callable[[int], None] | None = None,
+    validate: ContourValidator = contour_problems,
 ) -> Catalog:
-    """Validate every row once; bad rows go to ``audit`` (kind = first word of the reason)."""
+    """Validate every row once; bad rows go to ``audit`` (kind = first words of the reason).
+
+    ``validate`` checks a batch of contour strings; rasterd passes its C parser, which must agree
+    with :func:`contour_problems` (the definition).
+    """
     catalog = Catalog(fonts=db.fonts())
-    for row in db.iter_rows():
-        catalog.rows_read += 1
-        reason = check_row(row, catalog.fonts, max_points)
-        if reason is not None:
-            audit.reject(reason.split(":")[0].replace(" ", "_"), row.glyph_id, reason, font=row.f_id, label=row.label)
-        else:
-            catalog.entries.append(
-                CatalogEntry(row.glyph_id, row.f_id, row.label, row.char_class, row.joining_group, row.alt_label)
-            )
-            catalog.outline_keys[row.f_id].add(outline_key(row.label, row.contours))
+    batch: list[GlyphRow] = []
+
+    def flush() -> None:
+        early = [row_problem(row, catalog.fonts) for row in batch]
+        to_parse = [i for i, problem in enumerate(early) if problem is None]
+        for i, problem in zip(to_parse, validate([batch[i].contours for i in to_parse], max_points), strict=True):
+            early[i] = None if problem is None else f"unparseable contours: {problem}"
+        for row, reason in zip(batch, early, strict=True):
+            _record(catalog, audit, row, reason)
         if progress is not None:
-            progress(1)
+            progress(len(batch))
+        batch.clear()
+
+    for row in db.iter_rows():
+        batch.append(row)
+        if len(batch) >= db.batch_size:
+            flush()
+    flush()
     return catalog
+
+
+def _record(catalog: Catalog, audit: AuditLog, row: GlyphRow, reason: str | None) -> None:
+    catalog.rows_read += 1
+    if reason is not None:
+        audit.reject(reason.split(":")[0].replace(" ", "_"), row.glyph_id, reason, font=row.f_id, label=row.label)
+        return
+    catalog.entries.append(CatalogEntry(row.glyph_id, row.f_id, row.label, row.char_class, row.joining_group, row.alt_label))
+    catalog.outline_keys[row.f_id].add(outline_key(row.label, row.contours))

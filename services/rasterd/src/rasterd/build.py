@@ -32,6 +32,7 @@ from glyph_core.store import MAX_TWINS, SCHEMA_VERSION, create_store, finalize, 
 from tqdm import tqdm
 
 from rasterd.build_chunk import ChunkResult, build_chunk
+from rasterd.render import contour_problems
 
 
 @dataclass
@@ -129,7 +130,7 @@ def run_build(config: RasterizerConfig, config_path: str | None = None) -> Build
         with AuditLog(layout.audit_log("build")) as audit, tqdm(
             total=db.count(), desc="scan", unit=" rows", leave=False
         ) as bar:
-            catalog = scan_database(db, audit, config.raster.max_points, progress=bar.update)
+            catalog = scan_database(db, audit, config.raster.max_points, bar.update, contour_problems)
             summary.rejected = dict(audit.counts)
     selection = select_dataset(catalog, config.labels, config.splits)
     if not selection.entries:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from glyph_core.catalog import contour_problems as reference_contour_problems
 from glyph_core.config import RasterConfig
-from glyph_core.contours import parse_contours
 from glyph_core.db import FontMetrics, GlyphRow
 
-from rasterd.raster import RasterBatch, rasterize_outlines
+from rasterd._core import contour_json
+from rasterd.raster import RasterBatch, rasterize_contours
 
 
 def em_heights(rows: Sequence[GlyphRow], fonts: Mapping[str, FontMetrics]) -> np.ndarray:
@@ -25,6 +26,15 @@ def em_heights(rows: Sequence[GlyphRow], fonts: Mapping[str, FontMetrics]) -> np
 
 
 def render_rows(rows: Sequence[GlyphRow], fonts: Mapping[str, FontMetrics], config: RasterConfig) -> RasterBatch:
-    """Parse and rasterize rows (raises ContourError for a row the catalog scan would have rejected)."""
-    outlines = [parse_contours(row.contours, max_points=config.max_points) for row in rows]
-    return rasterize_outlines(outlines, em_heights(rows, fonts), config)
+    """Rasterize rows from their contour JSON (RasterError for a row the catalog scan would reject)."""
+    return rasterize_contours([row.contours for row in rows], em_heights(rows, fonts), config)
+
+
+def contour_problems(texts: Sequence[str], max_points: int) -> list[str | None]:
+    """The catalog's contour validator, in C for the common form: whatever the C reader does not
+    take (every string the reference rejects among them) is judged by the reference parser."""
+    *_, fallback = contour_json.parse_batch(texts, max_points)
+    problems: list[str | None] = [None] * len(texts)
+    for index in np.flatnonzero(fallback).tolist():
+        problems[index] = reference_contour_problems([texts[index]], max_points)[0]
+    return problems
