@@ -1,0 +1,1 @@
+"""Compiled kernels of rasterd (Cython); use them through rasterd.raster."""
