@@ -10,29 +10,26 @@ import json
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import Response
 from glyph_core.api_models import CharClass, SplitName
 
 from rasterd.app.errors import BadCursor
-from rasterd.app.readers import Readers, Snapshot
+from rasterd.app.readers import Snapshot
 from rasterd.app.settings import RasterdSettings
 
 # Part of every ETag: bumped whenever an encoder's output bytes change for the same data.
 ENCODING_VERSION = "e1"
 
 
-def get_settings(request: Request) -> RasterdSettings:
+# Dependencies are coroutines: FastAPI would run plain functions in the thread pool (a thread hop each).
+async def get_settings(request: Request) -> RasterdSettings:
     return request.app.state.settings
 
 
-def get_readers(request: Request) -> Readers:
-    return request.app.state.readers
-
-
-def get_snapshot(readers: Annotated[Readers, Depends(get_readers)]) -> Snapshot:
-    """The current snapshot, taken once per request so one answer never mixes two builds."""
-    return readers.snapshot
+async def get_snapshot(request: Request) -> Snapshot:
+    """The readers' current snapshot, taken once per request so one answer never mixes two builds."""
+    return request.app.state.readers.snapshot
 
 
 GlyphId = Annotated[int, Path(ge=0, le=2**63 - 1, description="A glyph id of glyphs.db.", examples=[1])]
@@ -52,7 +49,7 @@ class GlyphFilters:
         return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
-def glyph_filters(
+async def glyph_filters(
     label: Annotated[str | None, Query(max_length=200, description="Exact label, e.g. beh_isol.", examples=["beh_isol"])] = None,
     font: Annotated[
         str | None, Query(max_length=200, description="A font's file hash, or a family name (every style of it, case-insensitive).")

@@ -12,14 +12,34 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from rasterd.app.readers import Readers
-from rasterd.app.settings import CONFIG_PATH_VARIABLE, load_settings
+from rasterd.app.settings import CONFIG_PATH_VARIABLE, RasterdSettings, load_settings
 
 APP_FACTORY = "rasterd.app.main:create_app_from_environment"
 log = logging.getLogger("rasterd.app")
+
+
+def uvicorn_options(settings: RasterdSettings) -> dict[str, Any]:
+    """uvicorn's keyword arguments for the configured server (shared with bench/bench_serve.py)."""
+    server = settings.server
+    return {
+        "host": server.host,
+        "port": server.port,
+        "workers": server.workers,
+        "http": server.http,
+        "loop": server.loop,
+        "backlog": server.backlog,
+        "timeout_keep_alive": server.keep_alive_timeout_s,
+        "timeout_graceful_shutdown": server.graceful_shutdown_timeout_s,
+        "access_log": server.access_log,
+        "log_level": server.log_level,
+        "root_path": server.root_path,
+        "server_header": False,
+    }
 
 
 def serve(config_path: str) -> None:
@@ -39,22 +59,7 @@ def serve(config_path: str) -> None:
         metrics_dir = tempfile.mkdtemp(prefix="rasterd-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
-        uvicorn.run(
-            APP_FACTORY,
-            factory=True,
-            host=server.host,
-            port=server.port,
-            workers=server.workers,
-            http=server.http,
-            loop=server.loop,
-            backlog=server.backlog,
-            timeout_keep_alive=server.keep_alive_timeout_s,
-            timeout_graceful_shutdown=server.graceful_shutdown_timeout_s,
-            access_log=server.access_log,
-            log_level=server.log_level,
-            root_path=server.root_path,
-            server_header=False,
-        )
+        uvicorn.run(APP_FACTORY, factory=True, **uvicorn_options(settings))
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
