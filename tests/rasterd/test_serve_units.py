@@ -137,6 +137,9 @@ def test_environment_points_a_build_at_a_dask_cluster(monkeypatch):
     config = load_config(CONFIGS / "rasterizer.yaml", RasterizerConfig, env_prefix="RASTERIZER_")
     assert type(config) is RasterizerConfig and config.dask.scheduler_address == "tcp://dask-scheduler:8786"
     assert load_config(CONFIGS / "rasterizer.yaml", RasterizerConfig).dask.scheduler_address is None  # only with a prefix
+    for unset in ("", "null"):  # docker-compose passes an unset variable as ""
+        monkeypatch.setenv("RASTERIZER_DASK__SCHEDULER_ADDRESS", unset)
+        assert load_config(CONFIGS / "rasterizer.yaml", RasterizerConfig, env_prefix="RASTERIZER_").dask.scheduler_address is None
     monkeypatch.setenv("RASTERIZER_RASTER__CANVAS_SIZE", "100")
     with pytest.raises(ConfigError, match="not a multiple of cell_size"):
         load_config(CONFIGS / "rasterizer.yaml", RasterizerConfig, env_prefix="RASTERIZER_")

@@ -207,7 +207,10 @@ class EnvOverridable(BaseSettings):
     """Base of a config model's settings face: environment variables ``<PREFIX><KEY>`` (``__`` between
     nested keys, e.g. ``RASTERIZER_DASK__SCHEDULER_ADDRESS``) override the values it is built with."""
 
-    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="forbid", frozen=True)
+    # An empty variable is no override (compose passes unset variables as ""); "null" is None.
+    model_config = SettingsConfigDict(
+        env_nested_delimiter="__", extra="forbid", frozen=True, env_ignore_empty=True, env_parse_none_str="null"
+    )
 
     @classmethod
     def settings_customise_sources(
