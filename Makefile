@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.glyphgrid-installed
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: install system venv dataset build test test-fast demo bench clean-outputs
+.PHONY: install system venv dataset build serve test test-fast demo bench bench-serve clean-outputs
 
 install: system $(STAMP)
 
@@ -26,6 +26,9 @@ dataset: install
 build: dataset
 	$(BIN)/rasterd build --config configs/rasterizer.yaml
 
+serve: build
+	$(BIN)/rasterd serve --config configs/rasterd.yaml
+
 test: install
 	$(BIN)/pytest
 
@@ -36,6 +39,9 @@ demo: build
 
 bench: install
 	$(BIN)/python bench/bench_core.py
+
+bench-serve: dataset
+	$(BIN)/python bench/bench_serve.py
 
 clean-outputs:
 	rm -rf outputs/* && touch outputs/.gitkeep
