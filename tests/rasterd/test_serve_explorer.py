@@ -39,6 +39,7 @@ def wait_for(driver, condition, timeout=20):
     return WebDriverWait(driver, timeout).until(lambda d: condition(d))
 
 
+@pytest.mark.slow  # a browser start plus a page that loads every font, label and prototype: ~20 s here
 def test_search_pick_a_glyph_see_raster_grid_ids_and_prototypes(browser, server, tmp_path_factory):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glyph_core.api_models import GlyphMetadata, GlyphPage, GridJson, RasterJson
+from glyph_core.api_models import GlyphMetadata, GridJson, RasterJson
 from glyph_core.client import GlyphgridClient, GlyphgridError
 from glyph_core.db import GlyphDatabase
 from glyph_core.primitives import assign_primitives

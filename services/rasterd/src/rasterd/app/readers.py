@@ -29,6 +29,7 @@ import numpy as np
 import zarr
 from glyph_core.api_models import ComponentStatus, GlyphMetadata, RasterMetadata
 from glyph_core.config import RasterConfig, RasterizerConfig, load_config
+from glyph_core.contours import Outline
 from glyph_core.db import DatabaseError, FontMetrics, GlyphDatabase, _sqlite_path
 from glyph_core.labels import LabelMap, parse_alt_labels
 from glyph_core.paths import OutputLayout
@@ -36,12 +37,12 @@ from glyph_core.primitives import centroid_hash
 from glyph_core.splits import SPLIT_NAMES, FontSplit
 from glyph_core.store import StoreError, open_store, pack_masks
 
-from rasterd.build import build_id
-from rasterd.raster import PrimitiveAssigner, RasterError
-from rasterd.render import render_rows
 from rasterd.app.errors import CentroidsMissing, GlyphNotFound, GlyphNotRasterizable, NothingToServe
 from rasterd.app.settings import RasterdSettings
+from rasterd.build import build_id
 from rasterd.cli import RASTERIZER_ENV_PREFIX
+from rasterd.raster import PrimitiveAssigner, RasterError, rasterize_outlines
+from rasterd.render import render_rows
 
 # Metadata arrays of a rasters store, kept in memory (a few bytes per glyph); rasters stay on disk.
 _META_ARRAYS = ("glyph_id", "label", "font", "split", "char_class", "twin_labels", "is_diacritic", "bbox",
@@ -384,9 +385,8 @@ class Snapshot:
         return primitives.assigner.assign(mask)[0]
 
     # -- rasterize POST ------------------------------------------------------------------------
-    def rasterize(self, outline: Any, em_height: float | None) -> tuple[np.ndarray, RasterMetadata]:
-        from rasterd.raster import rasterize_outlines
-
+    def rasterize(self, outline: Outline, em_height: float | None) -> tuple[np.ndarray, RasterMetadata]:
+        """Rasterize one request outline with the build's policy: (mask, metadata)."""
         began = time.perf_counter()
         em = np.array([np.nan if em_height is None else em_height], dtype=np.float64)
         batch = rasterize_outlines([outline], em, self.raster_config)
@@ -520,6 +520,7 @@ class Readers:
     def _load_store(self, key: Hashable, expected: str | None, statuses: dict[str, ComponentStatus]) -> StoreView | None:
         path = self.layout.rasters_store
         if key is None:
+            self._store = None
             statuses["rasters_store"] = ComponentStatus(
                 status="missing", path=str(path), detail=f"no rasters store at {path}: run `rasterd build`; "
                 "glyphs are rasterized from the database on request"
