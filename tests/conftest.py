@@ -27,6 +27,12 @@ def real_font(relative: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def font_file():
+    """``real_font`` for tests that pick their own fonts."""
+    return real_font
+
+
+@pytest.fixture(scope="session")
 def amiri() -> Path:
     """Naskh, TrueType outlines; lam-alef is shaped as two glyphs."""
     return real_font("opentype/fonts-hosny-amiri/Amiri-Regular.ttf")
