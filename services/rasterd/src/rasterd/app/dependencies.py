@@ -19,7 +19,7 @@ from rasterd.app.readers import Snapshot
 from rasterd.app.settings import RasterdSettings
 
 # Part of every ETag: bumped whenever an encoder's output bytes change for the same data.
-ENCODING_VERSION = "e1"
+ENCODING_VERSION = "e2"
 
 
 # Dependencies are coroutines: FastAPI would run plain functions in the thread pool (a thread hop each).
@@ -106,9 +106,24 @@ class HttpCache:
         return Response(body, media_type=media_type, headers=headers)
 
 
-def resource_cache(snapshot: Snapshot, settings: RasterdSettings, glyph_id: int, resource: str) -> HttpCache:
-    """Rasters and metadata never change within a store build, so the build id, the glyph and the
-    resource name (format included) make a strong ETag."""
-    tag = (snapshot.content_tag or "none")[:16]
-    return HttpCache(f'"{tag}-{glyph_id}-{resource}-{ENCODING_VERSION}"', settings.cache.max_age_s)
+@dataclass(frozen=True)
+class GlyphRequest:
+    """One glyph's request: its catalog row in the snapshot taken for this request (404 when unknown),
+    and HTTP caching for each of its resources."""
 
+    glyph_id: int
+    row: int
+    snapshot: Snapshot
+    request: Request
+    max_age: int
+
+    def http_cache(self, resource: str) -> HttpCache:
+        """Rasters and metadata never change within a store build, so the build id, the glyph and the
+        resource name (format included) make a strong ETag."""
+        tag = (self.snapshot.content_tag or "none")[:16]
+        return HttpCache(f'"{tag}-{self.glyph_id}-{resource}-{ENCODING_VERSION}"', self.max_age)
+
+
+async def glyph_request(glyph_id: GlyphId, request: Request) -> GlyphRequest:
+    snapshot: Snapshot = request.app.state.readers.snapshot
+    return GlyphRequest(glyph_id, snapshot.row(glyph_id), snapshot, request, request.app.state.settings.cache.max_age_s)

@@ -2,7 +2,8 @@
 (a grid with its primitive ids written in the cells, a sheet of primitive prototypes).
 
 The PNG writer is a minimal zlib one: a raster goes out as a 1-bit grayscale PNG straight from the
-store's bit-packed rows, with no unpacking and no Pillow (faster; see bench/README.md). Pixel values
+store's bit-packed rows, with no unpacking and no Pillow (faster; see bench/README.md), deflated
+with run-length matching only. Pixel values
 keep the mask's meaning: ink is white (1, or 255 in 8 bits), as in the ``.npy`` and the store.
 """
 
@@ -16,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-GRAY, RGB, PALETTE = 0, 2, 3  # PNG colour types
+GRAY, PALETTE = 0, 3  # PNG colour types
 ZLIB_LEVEL = 6
 
 
@@ -34,7 +35,10 @@ def encode_png(rows: np.ndarray, width: int, bit_depth: int, color_type: int, pa
     parts = [PNG_SIGNATURE, _chunk(b"IHDR", header)]
     if palette is not None:
         parts.append(_chunk(b"PLTE", palette))
-    parts += [_chunk(b"IDAT", zlib.compress(scanlines.tobytes(), ZLIB_LEVEL)), _chunk(b"IEND", b"")]
+    # Run-length matching only: binary rasters are runs of one value; ~4x faster than zlib's default
+    # strategy on real glyphs (25 against 110 us) for ~20% more bytes (394 against 328 on average).
+    deflate = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
+    parts += [_chunk(b"IDAT", deflate.compress(scanlines.tobytes()) + deflate.flush()), _chunk(b"IEND", b"")]
     return b"".join(parts)
 
 

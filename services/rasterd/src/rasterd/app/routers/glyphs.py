@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from glyph_core.api_models import ErrorResponse, GlyphMetadata, GlyphPage, GlyphSummary, GridJson, RasterFormat, RasterJson
 from glyph_core.splits import SPLIT_NAMES
@@ -13,13 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from rasterd.app.dependencies import (
     GlyphFilters,
-    GlyphId,
+    GlyphRequest,
     decode_cursor,
     encode_cursor,
     get_settings,
     get_snapshot,
     glyph_filters,
-    resource_cache,
+    glyph_request,
 )
 from rasterd.app.encoders import grid_picture, npy_bytes, png_from_packed
 from rasterd.app.errors import VALIDATION_ERROR
@@ -80,19 +80,22 @@ async def list_glyphs(
     return Response(page.model_dump_json(), media_type="application/json")
 
 
+GlyphDep = Annotated[GlyphRequest, Depends(glyph_request)]
+
+
 @router.get("/{glyph_id}", response_model=GlyphMetadata, summary="One glyph's metadata", responses={**CACHED, **COMMON_ERRORS})
-async def glyph_metadata(glyph_id: GlyphId, request: Request, snapshot: SnapshotDep, settings: SettingsDep) -> Response:
-    row = snapshot.row(glyph_id)
-    http = resource_cache(snapshot, settings, glyph_id, "meta")
-    if http.matches(request):
+async def glyph_metadata(glyph: GlyphDep) -> Response:
+    http = glyph.http_cache("meta")
+    if http.matches(glyph.request):
         return http.not_modified()
-    metadata = snapshot.cached_metadata(row) or await run_in_threadpool(snapshot.metadata, row)
+    snapshot = glyph.snapshot
+    metadata = snapshot.cached_metadata(glyph.row) or await run_in_threadpool(snapshot.metadata, glyph.row)
     return http.response(metadata.model_dump_json().encode(), "application/json")
 
 
-async def _packed(snapshot: Snapshot, row: int) -> np.ndarray:
-    packed = snapshot.cached_packed(row)
-    return packed if packed is not None else await run_in_threadpool(snapshot.packed, row)
+async def _packed(glyph: GlyphRequest) -> np.ndarray:
+    packed = glyph.snapshot.cached_packed(glyph.row)
+    return packed if packed is not None else await run_in_threadpool(glyph.snapshot.packed, glyph.row)
 
 
 MEDIA_TYPES = {"png": "image/png", "npy": "application/octet-stream", "json": "application/json"}
@@ -104,19 +107,18 @@ MEDIA_TYPES = {"png": "image/png", "npy": "application/octet-stream", "json": "a
     response_class=Response,
     responses=_formats(RasterJson, "The binary raster: PNG (1-bit, ink white), npy (uint8 0/255) or JSON rows."),
 )
-async def glyph_raster(glyph_id: GlyphId, fmt: Format, request: Request, snapshot: SnapshotDep, settings: SettingsDep) -> Response:
-    row = snapshot.row(glyph_id)
-    http = resource_cache(snapshot, settings, glyph_id, f"raster.{fmt}")
-    if http.matches(request):
+async def glyph_raster(glyph: GlyphDep, fmt: Format) -> Response:
+    http = glyph.http_cache(f"raster.{fmt}")
+    if http.matches(glyph.request):
         return http.not_modified()
-    packed = await _packed(snapshot, row)
-    size = snapshot.raster_config.canvas_size
+    packed = await _packed(glyph)
+    size = glyph.snapshot.raster_config.canvas_size
     if fmt == "png":
         body = png_from_packed(packed, size)
     else:
         mask = np.unpackbits(packed, axis=-1, count=size) * np.uint8(255)
-        body = npy_bytes(mask) if fmt == "npy" else RasterJson.from_mask(mask, glyph_id).model_dump_json().encode()
-    return http.response(body, MEDIA_TYPES[fmt], f"glyph-{glyph_id}-raster.{fmt}")
+        body = npy_bytes(mask) if fmt == "npy" else RasterJson.from_mask(mask, glyph.glyph_id).model_dump_json().encode()
+    return http.response(body, MEDIA_TYPES[fmt], f"glyph-{glyph.glyph_id}-raster.{fmt}")
 
 
 @router.get(
@@ -128,13 +130,13 @@ async def glyph_raster(glyph_id: GlyphId, fmt: Format, request: Request, snapsho
         409: {"model": ErrorResponse, "description": "No primitive centroids: `glyph-train primitives` makes them."},
     },
 )
-async def glyph_grid(glyph_id: GlyphId, fmt: Format, request: Request, snapshot: SnapshotDep, settings: SettingsDep) -> Response:
-    row = snapshot.row(glyph_id)
+async def glyph_grid(glyph: GlyphDep, fmt: Format) -> Response:
+    snapshot = glyph.snapshot
     primitives = snapshot.require_primitives()
-    http = resource_cache(snapshot, settings, glyph_id, f"grid.{fmt}-{primitives.hash[:12]}")
-    if http.matches(request):
+    http = glyph.http_cache(f"grid.{fmt}-{primitives.hash[:12]}")
+    if http.matches(glyph.request):
         return http.not_modified()
-    packed = await _packed(snapshot, row)
+    packed = await _packed(glyph)
     ids = snapshot.grid(packed)
     if fmt == "png":
         mask = np.unpackbits(packed, axis=-1, count=snapshot.raster_config.canvas_size)
@@ -143,8 +145,7 @@ async def glyph_grid(glyph_id: GlyphId, fmt: Format, request: Request, snapshot:
         body = npy_bytes(ids)
     else:
         grid = GridJson(
-            glyph_id=glyph_id, grid_side=ids.shape[0], cell_size=primitives.cell_size, centroid_hash=primitives.hash, ids=ids.tolist()
+            glyph_id=glyph.glyph_id, grid_side=ids.shape[0], cell_size=primitives.cell_size, centroid_hash=primitives.hash, ids=ids.tolist()
         )
         body = grid.model_dump_json().encode()
-    return http.response(body, MEDIA_TYPES[fmt], f"glyph-{glyph_id}-grid.{fmt}")
-
+    return http.response(body, MEDIA_TYPES[fmt], f"glyph-{glyph.glyph_id}-grid.{fmt}")
