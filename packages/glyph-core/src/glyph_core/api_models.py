@@ -66,6 +66,8 @@ def mask_from_rows(rows: list[str]) -> np.ndarray:
 class RasterJson(ApiModel):
     """A binary raster as text rows (``"1"`` = ink); ``to_mask()`` gives uint8 0/255."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"glyph_id": 17, "width": 4, "height": 2, "rows": ["0110", "1001"]}]})
+
     glyph_id: int | None = Field(None, description="The glyph, or null for POST /v1/rasterize.")
     width: int
     height: int
@@ -81,6 +83,8 @@ class RasterJson(ApiModel):
 
 class GridJson(ApiModel):
     """Primitive ids of a raster's cells, row-major (0 = empty cell, k = centroid k - 1)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"glyph_id": 17, "grid_side": 2, "cell_size": 8, "centroid_hash": "be445ab99e90...", "ids": [[0, 12], [7, 0]]}]})
 
     glyph_id: int | None = None
     grid_side: int = Field(description="Cells per side (canvas_size / cell_size).")
@@ -176,6 +180,11 @@ class LabelList(ApiModel):
     labels: list[LabelInfo]
     total: int
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"labels": [{"label": "beh_isol", "class_index": 106, "glyphs": 118, "built": 118}], "total": 1}]},
+    )
+
 
 class FontInfo(ApiModel):
     font_hash: str
@@ -193,6 +202,17 @@ class FontInfo(ApiModel):
 class FontList(ApiModel):
     fonts: list[FontInfo]
     total: int
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{
+                "fonts": [{"font_hash": _HASH_EXAMPLE, "family_name": "Amiri", "style": "Regular", "weight": 400, "split": "test",
+                           "design_group": "amiri", "units_per_em": 1000, "em_height": 1758.0, "glyphs": 402, "built": 396}],
+                "total": 1,
+            }]
+        },
+    )  # fmt: skip
 
 
 class PrimitiveInfo(ApiModel):
@@ -217,6 +237,18 @@ class PrimitiveCatalog(ApiModel):
     frequencies_from: str | None = Field(None, description="The grids store the frequencies were counted in.")
     sprite: SpriteLayout
     primitives: list[PrimitiveInfo]
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{
+                "centroid_hash": "be445ab99e90...", "cell_size": 8, "count": 3, "frequencies_from": "outputs/grids/grids.zarr",
+                "sprite": {"columns": 32, "tile_px": 34, "cell_px": 32},
+                "primitives": [{"id": 0, "frequency": 9000, "share": 0.9, "ink": 0.0}, {"id": 1, "frequency": 600, "share": 0.06, "ink": 0.5},
+                               {"id": 2, "frequency": 400, "share": 0.04, "ink": 1.0}],
+            }]
+        },
+    )  # fmt: skip
 
 
 class FontMetricsIn(ApiModel):
@@ -254,6 +286,19 @@ class RasterizeResponse(ApiModel):
     em_height: float | None = Field(None, description="The EM height used (null: the outline's height).")
     raster_config_hash: str = Field(description="sha256 of the raster policy used (the build's).")
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{
+                "raster": {"glyph_id": None, "width": 4, "height": 2, "rows": ["1111", "1001"]},
+                "grid": {"glyph_id": None, "grid_side": 1, "cell_size": 8, "centroid_hash": "be445ab99e90...", "ids": [[5]]},
+                "metadata": {"is_diacritic": False, "original_bbox": [0.0, 0.0, 600.0, 600.0], "scale_factor": 0.21333,
+                             "major_dim_ratio": 0.6, "target_dim": 128},
+                "em_height": 1000.0, "raster_config_hash": "3f1c...",
+            }]
+        },
+    )  # fmt: skip
+
 
 class ComponentStatus(ApiModel):
     status: str = Field(description="ok, missing, stale, invalid or unavailable.")
@@ -273,3 +318,17 @@ class Health(ApiModel):
     rasters_store: ComponentStatus
     centroids: ComponentStatus
     grids_store: ComponentStatus
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{
+                "status": "degraded", "versions": {"rasterd": "0.1.0", "glyph-core": "0.1.0", "python": "3.11.7"},
+                "database": {"status": "ok", "path": "dataset/glyphs.db", "glyphs": 42860},
+                "rasters_store": {"status": "ok", "path": "outputs/rasters/rasters.zarr", "glyphs": 42005, "build_id": "625ff059..."},
+                "centroids": {"status": "missing", "path": "outputs/primitives/primitive_centroids.npy",
+                              "detail": "no primitive centroids at ...: run `glyph-train primitives --config configs/primitives.yaml`"},
+                "grids_store": {"status": "missing", "path": "outputs/grids/grids.zarr", "detail": "run `rasterd tokenize`"},
+            }]
+        },
+    )  # fmt: skip
