@@ -2,8 +2,12 @@
 #ifndef RASTERD_BITOPS_H
 #define RASTERD_BITOPS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Eight bytes read as a little-endian word: bit i of the result is bit (i % 8) of byte i / 8. */
 static inline uint64_t rd_load_le64(const unsigned char *p) {
@@ -19,7 +23,10 @@ static inline uint64_t rd_load_le64(const unsigned char *p) {
 static inline unsigned rd_nonzero_bytes_to_bits(const unsigned char *p, int count) {
     uint64_t v = 0;
     uint64_t hi;
-    memcpy(&v, p, (size_t)count);
+    if (count == 8)
+        memcpy(&v, p, 8); /* the common case, a single load */
+    else
+        memcpy(&v, p, (size_t)count);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     v = __builtin_bswap64(v);
 #endif
@@ -30,8 +37,9 @@ static inline unsigned rd_nonzero_bytes_to_bits(const unsigned char *p, int coun
 
 static inline int rd_popcount64(uint64_t v) { return __builtin_popcountll(v); }
 
-/* Index of the lowest set bit; v must be nonzero. */
+/* Index of the lowest set bit, and number of zero bits above the highest one; v must be nonzero. */
 static inline int rd_ctz64(uint64_t v) { return __builtin_ctzll(v); }
+static inline int rd_clz64(uint64_t v) { return __builtin_clzll(v); }
 
 #endif
 
@@ -132,4 +140,52 @@ static inline int rd_candidates(const float *acc, const float *sq_norm, const fl
         }
     }
     return count;
+}
+
+/* One row of width bytes (nonzero = ink) -> bits, pixel x at bit x % 64 of words[x / 64]; the
+   words covering the row are overwritten. */
+static inline void rd_pack_row(const unsigned char *src, int width, uint64_t *words) {
+    int x = 0;
+    for (; x + 64 <= width; x += 64) {
+        uint64_t word = 0;
+        for (int k = 0; k < 8; k++) word |= (uint64_t)rd_nonzero_bytes_to_bits(src + x + 8 * k, 8) << (8 * k);
+        words[x >> 6] = word;
+    }
+    if (x < width) {
+        uint64_t word = 0;
+        for (int k = 0; x + 8 * k < width; k++) {
+            int count = width - x - 8 * k < 8 ? width - x - 8 * k : 8;
+            word |= (uint64_t)rd_nonzero_bytes_to_bits(src + x + 8 * k, count) << (8 * k);
+        }
+        words[x >> 6] = word;
+    }
+}
+
+/* Four bytes -> four floats at out. */
+static inline void rd_bytes_to_float4(const uint8_t *p, float *out) {
+#if defined(__SSE2__)
+    int32_t word;
+    memcpy(&word, p, 4);
+    __m128i zero = _mm_setzero_si128();
+    __m128i spread = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(word), zero), zero);
+    _mm_storeu_ps(out, _mm_cvtepi32_ps(spread));
+#else
+    for (int i = 0; i < 4; i++) out[i] = p[i];
+#endif
+}
+
+/* Pillow's vertical sum for four adjacent columns, exactly: acc[i] = sum over t < ntaps of
+   h[t * stride + i] * (high[t] * 2048 + low[t]) with 0 <= low < 2048, h whole numbers 0..255 and
+   high4 / low4 holding each weight part four times. The caller checks that both partial sums stay
+   whole numbers below 2**24, which float32 holds exactly, so SIMD float multiplies do the work. */
+static inline void rd_vertical4(const float *h, ptrdiff_t stride, const float *high4, const float *low4, int ntaps,
+                                int32_t *acc) {
+    rd_float4 a = {0, 0, 0, 0}, b = {0, 0, 0, 0};
+    for (int t = 0; t < ntaps; t++) {
+        rd_float4 x = rd_load4(h + t * stride);
+        a += x * rd_load4(high4 + 4 * t);
+        b += x * rd_load4(low4 + 4 * t);
+    }
+    rd_int4 sum = __builtin_convertvector(a, rd_int4) * 2048 + __builtin_convertvector(b, rd_int4);
+    memcpy(acc, &sum, sizeof sum);
 }

@@ -14,6 +14,9 @@ from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memset
 from libc.math cimport isfinite
 
+cdef extern from "bitops.h" nogil:
+    int count_trailing_zeros "rd_ctz64" (uint64_t v)
+
 from rasterd._core.resample cimport Plans, ResamplePlan, ResampleWork, downsample_bits, plan_for, work_free, work_init
 
 cdef enum:
@@ -438,6 +441,7 @@ cdef int render_glyph(const double *pts, int64_t npts, const uint8_t *verbs, int
     cdef double min_x, min_y, max_x, max_y, width, height, major, ratio, scale, rs, off_x, off_y
     cdef int target, is_diacritic, x, size = p.render
     cdef int ink[4]
+    cdef uint64_t bits
     cdef uint64_t *row
     status = check_outline(pts, npts, verbs, nverbs, p.max_points)
     if status != OK:
@@ -491,9 +495,11 @@ cdef int render_glyph(const double *pts, int64_t npts, const uint8_t *verbs, int
     if p.supersample == 1:
         for r in range(ink[0], ink[1]):
             row = w.bits + r * w.row_words
-            for x in range(ink[2], ink[3]):
-                if (row[x >> 6] >> (x & 63)) & 1:
-                    mask[r * size + x] = 255
+            for x in range(ink[2] >> 6, ((ink[3] - 1) >> 6) + 1):
+                bits = row[x]
+                while bits:
+                    mask[r * size + x * 64 + count_trailing_zeros(bits)] = 255
+                    bits &= bits - 1
     else:
         downsample_bits(w.bits, ink[0], ink[1], ink[2], ink[3], plan, &w.resample, mask, 1)
     if ink[1] > ink[0]:

@@ -9,6 +9,9 @@ cdef struct AxisPlan:
     int *start
     int *taps
     int32_t *weights      # out_size * ksize, 22-bit fixed point
+    float *high4          # weights >> 11 as float, each repeated 4 times (one SIMD load)
+    float *low4           # weights & 2047 as float, repeated likewise
+    int split_exact       # sums of 255 * |high| and 255 * low stay below 2**24: float32 sums are exact
 
 
 cdef struct ColumnPlan:
@@ -18,6 +21,8 @@ cdef struct ColumnPlan:
     int ngroups
     int *group_bit
     uint64_t *group_mask      # 0 when the union window is wider than 64 bits
+    int *group_from           # in_size + 1: first group whose window ends after input pixel x
+    int *group_to             # in_size + 1: one past the last group whose window starts before x
     int *group_table          # offset into group_tables, or -1
     uint8_t *group_tables     # GROUP clipped horizontal values per window pattern
     int *col_chunk            # chunks of column x: col_chunk[x] .. col_chunk[x + 1] - 1
@@ -44,8 +49,8 @@ cdef ResamplePlan plan_for(int in_h, int in_w, int out_h, int out_w)
 cdef struct ResampleWork:
     # Buffers of downsample_bits for one canvas size.
     int row_words             # words per canvas row, the last one a zero pad
-    int stride                # bytes per row of hbuf
-    uint8_t *hbuf             # horizontal-pass values, in_h rows
+    int stride                # floats per row of hbuf
+    float *hbuf               # horizontal-pass values (whole numbers 0..255), in_h rows
     uint64_t *any_ink         # OR of the rows under the current output row's window
     uint64_t *all_ink         # AND of the same rows
     int *frontier             # per column group: hbuf rows below this one are not computed yet

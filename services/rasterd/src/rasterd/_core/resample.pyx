@@ -20,6 +20,14 @@ from libc.string cimport memcmp, memcpy, memset
 
 import numpy as np
 
+cdef extern from "bitops.h" nogil:
+    void vertical4 "rd_vertical4" (const float *h, Py_ssize_t stride, const float *high4, const float *low4,
+                                   int ntaps, int32_t *acc)
+    void bytes_to_float4 "rd_bytes_to_float4" (const uint8_t *p, float *out)
+    int count_trailing_zeros "rd_ctz64" (uint64_t v)
+    int count_leading_zeros "rd_clz64" (uint64_t v)
+    void pack_row "rd_pack_row" (const unsigned char *src, int width, uint64_t *words)
+
 cdef enum:
     PRECISION_BITS = 22
     ROUNDING = 1 << 21                 # Pillow starts every sum at one half
@@ -68,6 +76,8 @@ cdef int build_axis(AxisPlan *plan, int in_size, int out_size) noexcept nogil:
     cdef double ss = 1.0 / filterscale
     cdef double center, ww, w
     cdef double *k
+    cdef int64_t high_sum, low_sum
+    cdef int i
     cdef int ksize = <int>ceil(support) * 2 + 1
     cdef int xx, x, xmin, xmax
     plan.in_size = in_size
@@ -76,8 +86,11 @@ cdef int build_axis(AxisPlan *plan, int in_size, int out_size) noexcept nogil:
     plan.start = <int *>malloc(out_size * sizeof(int))
     plan.taps = <int *>malloc(out_size * sizeof(int))
     plan.weights = <int32_t *>calloc(out_size * ksize, sizeof(int32_t))
+    plan.high4 = <float *>malloc(out_size * ksize * 4 * sizeof(float))
+    plan.low4 = <float *>malloc(out_size * ksize * 4 * sizeof(float))
     k = <double *>malloc(ksize * sizeof(double))
-    if plan.start == NULL or plan.taps == NULL or plan.weights == NULL or k == NULL:
+    if (plan.start == NULL or plan.taps == NULL or plan.weights == NULL or plan.high4 == NULL or plan.low4 == NULL
+            or k == NULL):
         free(k)
         return -1
     for xx in range(out_size):
@@ -103,6 +116,19 @@ cdef int build_axis(AxisPlan *plan, int in_size, int out_size) noexcept nogil:
                 plan.weights[xx * ksize + x] = <int32_t>(0.5 + k[x] * (1 << PRECISION_BITS))
         plan.start[xx] = xmin
         plan.taps[xx] = xmax
+    # The vertical pass may sum high and low parts in float32 when both sums stay exact.
+    plan.split_exact = 1
+    for xx in range(out_size):
+        high_sum = 0
+        low_sum = 0
+        for x in range(ksize):
+            for i in range(4):
+                plan.high4[(xx * ksize + x) * 4 + i] = <float>(plan.weights[xx * ksize + x] >> 11)
+                plan.low4[(xx * ksize + x) * 4 + i] = <float>(plan.weights[xx * ksize + x] & 2047)
+            high_sum += abs(plan.weights[xx * ksize + x] >> 11)
+            low_sum += plan.weights[xx * ksize + x] & 2047
+        if 255 * high_sum >= (1 << 24) or 255 * low_sum >= (1 << 24):
+            plan.split_exact = 0
     free(k)
     return 0
 
@@ -130,6 +156,12 @@ cdef int same_group(const AxisPlan *xs, int a, int b, int ncols) noexcept nogil:
     return 1
 
 
+cdef inline int group_end(const AxisPlan *xs, int g) noexcept nogil:
+    """One past the last input pixel that column group g reads."""
+    cdef int last = min(g * GROUP + GROUP, xs.out_size) - 1
+    return xs.start[last] + xs.taps[last]
+
+
 cdef int build_columns(ColumnPlan *cols, const AxisPlan *xs) noexcept nogil:
     cdef int out_w = xs.out_size
     cdef int ngroups = (out_w + GROUP - 1) // GROUP
@@ -150,12 +182,15 @@ cdef int build_columns(ColumnPlan *cols, const AxisPlan *xs) noexcept nogil:
     cols.group_bit = <int *>malloc(ngroups * sizeof(int))
     cols.group_mask = <uint64_t *>malloc(ngroups * sizeof(uint64_t))
     cols.group_table = <int *>malloc(ngroups * sizeof(int))
+    cols.group_from = <int *>malloc((xs.in_size + 1) * sizeof(int))
+    cols.group_to = <int *>malloc((xs.in_size + 1) * sizeof(int))
     cols.col_chunk = <int *>malloc((out_w + 1) * sizeof(int))
     cols.chunk_bit = <int *>malloc((nchunks + 1) * sizeof(int))
     cols.chunk_mask = <uint64_t *>malloc((nchunks + 1) * sizeof(uint64_t))
     cols.chunk_table = <int *>malloc((nchunks + 1) * sizeof(int))
     cols.chunk_tables = <int32_t *>malloc((nchunks + 1) * 256 * sizeof(int32_t))
-    if (cols.group_bit == NULL or cols.group_mask == NULL or cols.group_table == NULL or cols.col_chunk == NULL
+    if (cols.group_bit == NULL or cols.group_mask == NULL or cols.group_table == NULL or cols.group_from == NULL
+            or cols.group_to == NULL or cols.col_chunk == NULL
             or cols.chunk_bit == NULL or cols.chunk_mask == NULL or cols.chunk_table == NULL
             or cols.chunk_tables == NULL or table_first == NULL or table_width == NULL
             or table_offset == NULL or chunk_src == NULL):
@@ -186,6 +221,16 @@ cdef int build_columns(ColumnPlan *cols, const AxisPlan *xs) noexcept nogil:
             cols.group_table[g] = <int>total
             total += (<int64_t>1 << width) * GROUP
             ntables += 1
+    # Which groups can see input pixel x (windows move monotonically with the group index).
+    g = 0
+    t = 0
+    for xx in range(xs.in_size + 1):
+        while g < ngroups and group_end(xs, g) <= xx:
+            g += 1
+        cols.group_from[xx] = g
+        while t < ngroups and cols.group_bit[t] < xx:
+            t += 1
+        cols.group_to[xx] = t
     cols.group_tables = <uint8_t *>calloc(total + 1, 1)
     if cols.group_tables == NULL:
         free(table_first)
@@ -280,12 +325,18 @@ cdef class ResamplePlan:
         free(self.plans.xs.start)
         free(self.plans.xs.taps)
         free(self.plans.xs.weights)
+        free(self.plans.xs.high4)
+        free(self.plans.xs.low4)
         free(self.plans.ys.start)
         free(self.plans.ys.taps)
         free(self.plans.ys.weights)
+        free(self.plans.ys.high4)
+        free(self.plans.ys.low4)
         free(self.plans.cols.group_bit)
         free(self.plans.cols.group_mask)
         free(self.plans.cols.group_table)
+        free(self.plans.cols.group_from)
+        free(self.plans.cols.group_to)
         free(self.plans.cols.group_tables)
         free(self.plans.cols.col_chunk)
         free(self.plans.cols.chunk_bit)
@@ -311,7 +362,7 @@ cdef int work_init(ResampleWork *work, const Plans *plan, int row_words) noexcep
     """Allocate the buffers for canvases of ``row_words`` words per row; -1 without memory."""
     work.row_words = row_words
     work.stride = plan.cols.ngroups * GROUP
-    work.hbuf = <uint8_t *>malloc(<size_t>plan.ys.in_size * work.stride + GROUP)
+    work.hbuf = <float *>malloc((<size_t>plan.ys.in_size * work.stride + GROUP) * sizeof(float))
     work.any_ink = <uint64_t *>malloc(2 * row_words * sizeof(uint64_t))
     work.all_ink = work.any_ink + row_words if work.any_ink != NULL else NULL
     work.frontier = <int *>malloc(plan.cols.ngroups * sizeof(int))
@@ -331,19 +382,19 @@ cdef void work_free(ResampleWork *work) noexcept nogil:
 
 
 cdef inline void horizontal_group(const ColumnPlan *cols, int out_w, const uint64_t *row, int g,
-                                  uint8_t *h) noexcept nogil:
+                                  float *h) noexcept nogil:
     """Pillow's horizontal values of column group g of one bit row into h[g * GROUP ...]."""
     cdef int xx, c
     cdef int32_t s
     if cols.group_table[g] >= 0:
-        memcpy(h + g * GROUP, cols.group_tables + cols.group_table[g]
-               + <int64_t>(bits_at(row, cols.group_bit[g]) & cols.group_mask[g]) * GROUP, GROUP)
+        bytes_to_float4(cols.group_tables + cols.group_table[g]
+                        + <int64_t>(bits_at(row, cols.group_bit[g]) & cols.group_mask[g]) * GROUP, h + g * GROUP)
         return
     for xx in range(g * GROUP, min(g * GROUP + GROUP, out_w)):
         s = ROUNDING
         for c in range(cols.col_chunk[xx], cols.col_chunk[xx + 1]):
             s += cols.chunk_tables[cols.chunk_table[c] + <int>(bits_at(row, cols.chunk_bit[c]) & cols.chunk_mask[c])]
-        h[xx] = <uint8_t>clip8(s)
+        h[xx] = <float>clip8(s)
 
 
 cdef void downsample_bits(const uint64_t *bits, int r0, int r1, int c0, int c1, const Plans *plan,
@@ -356,9 +407,10 @@ cdef void downsample_bits(const uint64_t *bits, int r0, int r1, int c0, int c1, 
     cdef const ColumnPlan *cols = &plan.cols
     cdef int out_w = xs.out_size, out_h = ys.out_size, row_words = work.row_words, stride = work.stride
     cdef int xx0 = 0, xx1 = out_w, yy0 = 0, yy1 = out_h
-    cdef int g, g0, g1, yy, r, t, i, ncols, ymin, ntaps, lo, hi, w
+    cdef int g, g0, g1, ga, gb, yy, r, t, i, ncols, ymin, ntaps, lo, hi, w, a, b
+    cdef int w0 = c0 >> 6, w1 = ((c1 - 1) >> 6) + 1
     cdef int32_t k
-    cdef const uint8_t *hr
+    cdef const float *hr
     cdef int32_t acc[GROUP]
     cdef uint64_t m
     cdef const uint64_t *row
@@ -388,22 +440,36 @@ cdef void downsample_bits(const uint64_t *bits, int r0, int r1, int c0, int c1, 
         ntaps = ys.taps[yy]
         lo = ymin if ymin > r0 else r0
         hi = ymin + ntaps if ymin + ntaps < r1 else r1
-        # Which groups see no ink, only ink, or both: OR / AND of the window rows.
+        # Which groups see no ink, only ink, or both: OR / AND of the window rows (words outside
+        # the ink's columns stay zero).
         memset(any_ink, 0, 2 * row_words * sizeof(uint64_t))
         for r in range(lo, hi):
             row = bits + <int64_t>r * row_words
-            for w in range(row_words):
+            for w in range(w0, w1):
                 any_ink[w] |= row[w]
         if lo == ymin and hi == ymin + ntaps:
-            for w in range(row_words):
+            for w in range(w0, w1):
                 all_ink[w] = ~(<uint64_t>0)
             for r in range(lo, hi):
                 row = bits + <int64_t>r * row_words
-                for w in range(row_words):
+                for w in range(w0, w1):
                     all_ink[w] &= row[w]
+        # Only groups that can see this output row's ink columns [a, b).
+        w = w0
+        while w < w1 and not any_ink[w]:
+            w += 1
+        if w == w1:
+            continue
+        a = w * 64 + count_trailing_zeros(any_ink[w])
+        w = w1 - 1
+        while not any_ink[w]:
+            w -= 1
+        b = w * 64 + 64 - count_leading_zeros(any_ink[w])
+        ga = max(g0, cols.group_from[a])
+        gb = min(g1, cols.group_to[b])
         o = out + <int64_t>yy * out_w
         full = plan.full + <int64_t>yy * out_w
-        for g in range(g0, g1):
+        for g in range(ga, gb):
             ncols = min(GROUP, out_w - g * GROUP)
             m = cols.group_mask[g]
             if m:
@@ -419,13 +485,19 @@ cdef void downsample_bits(const uint64_t *bits, int r0, int r1, int c0, int c1, 
                 horizontal_group(cols, out_w, bits + <int64_t>r * row_words, g, work.hbuf + <int64_t>r * stride)
             if hi > work.frontier[g]:
                 work.frontier[g] = hi
-            for i in range(GROUP):
-                acc[i] = ROUNDING
-            for r in range(lo, hi):
-                k = ys.weights[yy * ys.ksize + r - ymin]
-                hr = work.hbuf + <int64_t>r * stride + g * GROUP
+            if ys.split_exact:
+                vertical4(work.hbuf + <int64_t>lo * stride + g * GROUP, stride, &ys.high4[(yy * ys.ksize + lo - ymin) * 4],
+                          &ys.low4[(yy * ys.ksize + lo - ymin) * 4], hi - lo, acc)
                 for i in range(GROUP):
-                    acc[i] += hr[i] * k
+                    acc[i] += ROUNDING
+            else:
+                for i in range(GROUP):
+                    acc[i] = ROUNDING
+                for r in range(lo, hi):
+                    k = ys.weights[yy * ys.ksize + r - ymin]
+                    hr = work.hbuf + <int64_t>r * stride + g * GROUP
+                    for i in range(GROUP):
+                        acc[i] += <int32_t>hr[i] * k
             for i in range(ncols):
                 if threshold:
                     o[g * GROUP + i] = 255 if acc[i] >= THRESHOLD_ACC else 0
@@ -446,7 +518,7 @@ def downsample_binary(images, int out_h, int out_w, bint threshold=True):
     cdef int row_words = (in_w + 63) // 64 + 1
     cdef uint64_t *bits = <uint64_t *>calloc(<size_t>in_h * row_words, sizeof(uint64_t))
     cdef ResampleWork work
-    cdef int r, x, r0, r1, c0, c1
+    cdef int r, x, w, r0, r1, c0, c1
     cdef uint64_t *row
     if bits == NULL or work_init(&work, &plan.plans, row_words):
         free(bits)
@@ -460,17 +532,23 @@ def downsample_binary(images, int out_h, int out_w, bint threshold=True):
                 c1 = 0
                 for r in range(in_h):
                     row = bits + <int64_t>r * row_words
-                    memset(row, 0, row_words * sizeof(uint64_t))
-                    for x in range(in_w):
-                        if src[g, r, x]:
-                            row[x >> 6] |= (<uint64_t>1) << (x & 63)
-                            if x < c0:
-                                c0 = x
-                            if x >= c1:
-                                c1 = x + 1
+                    pack_row(&src[g, r, 0], in_w, row)
+                    for w in range(row_words - 1):
+                        if row[w]:
                             if r < r0:
                                 r0 = r
                             r1 = r + 1
+                            x = w * 64 + count_trailing_zeros(row[w])
+                            if x < c0:
+                                c0 = x
+                            break
+                    w = row_words - 2
+                    while w >= 0 and not row[w]:
+                        w -= 1
+                    if w >= 0:
+                        x = w * 64 + 64 - count_leading_zeros(row[w])
+                        if x > c1:
+                            c1 = x
                 downsample_bits(bits, r0, r1, c0, c1, &plan.plans, &work, &dst[g, 0, 0], threshold)
     finally:
         free(bits)
