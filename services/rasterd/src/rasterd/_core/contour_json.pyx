@@ -338,7 +338,7 @@ cdef int command_kind(const char *name, Py_ssize_t length) noexcept nogil:
 cdef const char *read_command(const char *p, const char *end, Builder *b) noexcept nogil:
     """One '["name", args]' with p at its '[', applied to the builder."""
     cdef const char *name
-    cdef int kind, count = 0, null_end = 0, has_args = 0, empty_args = 0
+    cdef int kind, failed, count = 0, null_end = 0, has_args = 0
     p = skip_ws(p + 1, end)
     if p >= end or p[0] != c'"':
         return NULL
@@ -370,7 +370,6 @@ cdef const char *read_command(const char *p, const char *end, Builder *b) noexce
             if p >= end or p[0] != c']':
                 return NULL
             p += 1
-            empty_args = 1
         else:
             if p[0] != c'[':
                 return NULL
@@ -388,22 +387,18 @@ cdef const char *read_command(const char *p, const char *end, Builder *b) noexce
     if not has_args:
         return NULL
     if null_end:
-        if kind != CMD_QCURVE or count == 0:
-            return NULL
-        return NULL if all_off_curve(b, b.run, count) else p
-    if kind == CMD_MOVE:
-        if count != 1:
-            return NULL
-        return NULL if move_to(b, b.run) else p
-    if kind == CMD_LINE:
-        if count != 1:
-            return NULL
-        return NULL if segment(b, VERB_LINE, b.run, 1) else p
-    if kind == CMD_CUBIC:
-        if count != 3:
-            return NULL
-        return NULL if segment(b, VERB_CUBIC, b.run, 3) else p
-    return NULL if quadratic_run(b, b.run, count) else p
+        failed = kind != CMD_QCURVE or count == 0 or all_off_curve(b, b.run, count)
+    elif kind == CMD_MOVE:
+        failed = count != 1 or move_to(b, b.run)
+    elif kind == CMD_LINE:
+        failed = count != 1 or segment(b, VERB_LINE, b.run, 1)
+    elif kind == CMD_CUBIC:
+        failed = count != 3 or segment(b, VERB_CUBIC, b.run, 3)
+    else:
+        failed = quadratic_run(b, b.run, count)
+    if failed:
+        return NULL
+    return p
 
 
 cdef const char *read_subpath(const char *p, const char *end, Builder *b) noexcept nogil:
