@@ -204,7 +204,7 @@ def main() -> None:
     centroids = stand_in_centroids(batch.masks)
     fonts = len({s.font for s in samples})
     print(f"{n} glyphs from {fonts} fonts; {cpu_name()} ({os.cpu_count()} cores), pinned to one core; "
-          f"CPU time, best of {args.repeat}")  # fmt: skip
+          f"CPU time, best of {args.repeat}; load average {os.getloadavg()[0]:.1f} at start")  # fmt: skip
 
     parse = best_of(args.repeat, lambda: parse_batch(texts, config.max_points))
     raster = best_of(args.repeat, lambda: rasterize_contours(texts, em, config))
@@ -251,10 +251,11 @@ def main() -> None:
     print(f"  rasterd downsample_masks                 {rate(ours_time)}")
     print(f"  identical: {identical}; speed-up {pillow_time / ours_time:.1f}x")
 
-    print("\nRaster store form (zarr 3.1 defaults, chunks of 1024 rasters)")
+    print(f"\nRaster store form (zarr {zarr.__version__} defaults, chunks of 1024 rasters)")
     for form, size, write, read in store_forms(batch.masks, args.repeat):
         print(f"  {form:24s} {size / 1e6:7.2f} MB  {size / n:6.1f} B/raster  write {write * 1e3:6.1f} ms  "
               f"read+decode {n / read:10,.0f} rasters/s")  # fmt: skip
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
