@@ -443,17 +443,19 @@ cdef void downsample_bits(const uint64_t *bits, int r0, int r1, int c0, int c1, 
         # Which groups see no ink, only ink, or both: OR / AND of the window rows (words outside
         # the ink's columns stay zero).
         memset(any_ink, 0, 2 * row_words * sizeof(uint64_t))
-        for r in range(lo, hi):
-            row = bits + <int64_t>r * row_words
-            for w in range(w0, w1):
-                any_ink[w] |= row[w]
         if lo == ymin and hi == ymin + ntaps:
             for w in range(w0, w1):
                 all_ink[w] = ~(<uint64_t>0)
             for r in range(lo, hi):
                 row = bits + <int64_t>r * row_words
                 for w in range(w0, w1):
+                    any_ink[w] |= row[w]
                     all_ink[w] &= row[w]
+        else:
+            for r in range(lo, hi):
+                row = bits + <int64_t>r * row_words
+                for w in range(w0, w1):
+                    any_ink[w] |= row[w]
         # Only groups that can see this output row's ink columns [a, b).
         w = w0
         while w < w1 and not any_ink[w]:
