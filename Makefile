@@ -12,12 +12,12 @@ install: system $(STAMP)
 system:
 	@scripts/install-system.sh
 
-$(STAMP): constraints.txt requirements/dev.txt packages/glyph-core/pyproject.toml services/rasterd/pyproject.toml services/rasterd/setup.py $(wildcard services/rasterd/src/rasterd/_core/*.pyx)
+$(STAMP): constraints.txt requirements/dev.txt packages/glyph-core/pyproject.toml services/rasterd/pyproject.toml services/rasterd/setup.py $(wildcard services/rasterd/src/rasterd/_core/*.pyx) packages/glyph-train/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip setuptools wheel
 	$(PIP_INSTALL) cython numpy
 	$(PIP_INSTALL) -r requirements/dev.txt
-	$(PIP_INSTALL) --no-build-isolation -e packages/glyph-core -e services/rasterd
+	$(PIP_INSTALL) --no-build-isolation -e packages/glyph-core -e services/rasterd -e packages/glyph-train
 	touch $@
 
 dataset: install

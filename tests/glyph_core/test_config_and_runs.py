@@ -9,7 +9,13 @@ from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs, record_run
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-MODELS = {"ingest.yaml": cfg.IngestConfig, "rasterizer.yaml": cfg.RasterizerConfig, "rasterd.yaml": cfg.RasterdConfig}
+MODELS = {
+    "ingest.yaml": cfg.IngestConfig,
+    "rasterizer.yaml": cfg.RasterizerConfig,
+    "rasterd.yaml": cfg.RasterdConfig,
+    "primitives.yaml": cfg.PrimitivesConfig,
+    "phase1.yaml": cfg.Phase1Config,
+}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

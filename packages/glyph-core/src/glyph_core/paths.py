@@ -85,5 +85,10 @@ class OutputLayout:
         return self.grids / "grids.zarr"
 
     @property
+    def predicted_grids_store(self) -> Path:
+        """Phase 1's predicted primitive grids for every raster (`glyph-train phase1`)."""
+        return self.grids / "predicted_grids.zarr"
+
+    @property
     def centroids(self) -> Path:
         return self.primitives / "primitive_centroids.npy"

@@ -1,0 +1,52 @@
+"""Helpers shared by the glyph-train tests (configs of tiny runs, model round trips)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glyph_core.config import Phase1Config, RasterizerConfig
+
+SMALL_CLUSTERS = 127  # a vocabulary the small store fills easily and tests fit in seconds
+
+
+def rasterizer_config(db: Path, root: Path) -> RasterizerConfig:
+    return RasterizerConfig.model_validate(
+        {"database": str(db), "outputs": {"root": str(root)}, "labels": {"min_count": 3},
+         "dask": {"workers": 1}, "build": {"chunk_size": 256}}
+    )  # fmt: skip
+
+
+def copy_outputs(source: Path, target: Path) -> Path:
+    """Copy an outputs root (stores, meta, primitives), without the run history."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("run_history.jsonl", "checkpoints", "logs"))
+    return target
+
+
+def tiny_phase1(root: Path, **overrides: Any) -> Phase1Config:
+    """A Phase 1 config that trains for seconds on the small store."""
+    quick = {"epochs": 1, "epoch_cells": 16_384, "batch_size": 512, "early_stopping_patience": 2,
+             "val_cells": 8_192, "augmented_eval_rasters": 64}  # fmt: skip
+    quick.update(overrides.pop("quick", {}))
+    data = {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "tensorboard": False, **overrides}
+    return Phase1Config.model_validate(data)
+
+
+def check_save_and_reload(model: Any, inputs: np.ndarray, targets: np.ndarray, folder: Path) -> Any:
+    """keras-hub's round trip: build, train a step, save, reload, predict the same (and train on)."""
+    import keras
+
+    model.compile(optimizer="adamw", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(inputs, targets, batch_size=len(inputs), epochs=1, verbose=0)
+    before = model.predict(inputs, verbose=0)
+    path = folder / "model.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    assert type(restored) is type(model)
+    assert restored.get_config() == model.get_config()
+    np.testing.assert_allclose(restored.predict(inputs, verbose=0), before, rtol=1e-6, atol=1e-6)
+    restored.fit(inputs, targets, batch_size=len(inputs), epochs=1, verbose=0)
+    return restored
