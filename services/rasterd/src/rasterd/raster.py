@@ -102,18 +102,16 @@ def rasterize_outlines(
     """
     problems: dict[int, str] = {}
     points_parts, verb_parts = [], []
-    empty_points, empty_verbs = np.empty((0, 2), np.float64), np.empty(0, np.uint8)
     for index, outline in enumerate(outlines):
         points, verbs, problem = _outline_arrays(outline)
         if problem:
             problems[index] = problem
-            points, verbs = empty_points, empty_verbs
         points_parts.append(points)
         verb_parts.append(verbs)
     point_offsets = _offsets([len(p) for p in points_parts])
     verb_offsets = _offsets([len(v) for v in verb_parts])
-    points = np.concatenate(points_parts) if points_parts else empty_points
-    verbs = np.concatenate(verb_parts) if verb_parts else empty_verbs
+    points = np.concatenate(points_parts) if points_parts else _NO_POINTS
+    verbs = np.concatenate(verb_parts) if verb_parts else _NO_VERBS
     return _render(points, verbs, point_offsets, verb_offsets, em_heights, config, problems, on_error)
 
 
@@ -147,7 +145,7 @@ def downsample_masks(images: np.ndarray, size: int | tuple[int, int], threshold:
     images = np.asarray(images)
     if images.ndim != 3:
         raise ValueError(f"expected images of shape (N, H, W), got {images.shape}")
-    out_h, out_w = (size, size) if isinstance(size, int) else size
+    out_h, out_w = (size, size) if np.ndim(size) == 0 else size
     return resample.downsample_binary(images.view(np.uint8) if images.dtype == bool else images, out_h, out_w, threshold)
 
 
