@@ -114,6 +114,8 @@ def test_json_pen_keeps_null_end_point_runs():
         ('[[["moveTo"]]]', "expected a non-empty list of points"),
         ("[[42]]", "expected [name, args]"),
         ("[7]", "subpath 0: expected a list of commands"),
+        ('[[["moveTo", [0, 1' + "0" * 400 + ']], ["lineTo", [1, 1]]]]', "too large for a float"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
 )
 def test_bad_input_raises_one_error_type_that_says_where(source, message):

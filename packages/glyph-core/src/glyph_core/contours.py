@@ -151,9 +151,13 @@ def _point(value: Any, where: str) -> Point:
     x, y = value
     if isinstance(x, bool) or isinstance(y, bool) or not isinstance(x, (int, float)) or not isinstance(y, (int, float)):
         raise ContourError(f"{where}: point coordinates must be numbers, got {_short(value)}")
-    if not (math.isfinite(x) and math.isfinite(y)):
+    try:
+        fx, fy = float(x), float(y)
+    except OverflowError:
+        raise ContourError(f"{where}: point coordinate too large for a float, got {_short(value)}") from None
+    if not (math.isfinite(fx) and math.isfinite(fy)):
         raise ContourError(f"{where}: point coordinates must be finite, got {_short(value)}")
-    return (float(x), float(y))
+    return (fx, fy)
 
 
 def _point_list(args: Any, where: str, allow_null_end: bool = False) -> list[Point | None]:
@@ -213,6 +217,8 @@ def parse_contours(source: str | bytes | list, max_points: int = DEFAULT_MAX_POI
             data = json.loads(source)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ContourError(f"contours: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ContourError("contours: JSON nested too deeply") from None
     else:
         data = source
     if not isinstance(data, list):
