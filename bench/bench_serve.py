@@ -214,6 +214,7 @@ def report(
     connections: int,
     glyphs: int,
     loads: list[float],
+    rounds: int,
 ) -> str:
     hello = next(r for r in results if r.route == "hello")
     raster = next(r for r in results if r.route == "raster.png")
@@ -224,7 +225,8 @@ def report(
         SECTION,
         "",
         f"`python bench/bench_serve.py` ({time.strftime('%Y-%m-%d')}): one uvicorn worker (httptools, uvloop) on "
-        f"127.0.0.1, {connections} connections x {seconds} s per route, load from {client} "
+        f"127.0.0.1, {connections} connections x {seconds} s per route (in {rounds} slices taken in turns; p50 is the "
+        f"median of the slices', p99 the worst slice's), load from {client} "
         f"({'one thread' if client == 'wrk' else 'same machine'}); {os.cpu_count()} cores shared by client and server; "
         f"Python {platform.python_version()}, FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__}. "
         f"Random glyphs of a store of {glyphs} glyphs built from dataset/glyphs.db; a 2 s warm-up per route first. "
@@ -260,6 +262,7 @@ def main() -> None:
     parser.add_argument("--rasterizer-config", default=str(ROOT / "configs" / "rasterizer.yaml"))
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=4, help="slices per route, taken in turns")
     parser.add_argument("--client", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx")
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "glyphgrid-bench-serve"))
     parser.add_argument("--no-readme", action="store_true", help="print only")
@@ -294,10 +297,19 @@ def main() -> None:
         loads = [os.getloadavg()[0]]  # the machine is shared: other work shows up here
         for route, paths in routes.items():
             load(url, route, paths, 2, args.connections, work)  # warm-up
-            result = load(url, route, paths, args.seconds, args.connections, work)
+        # Routes take turns in slices, so load from other work on this shared machine falls on all alike.
+        slices: dict[str, list[LoadResult]] = {route: [] for route in routes}
+        for _ in range(args.rounds):
+            for route, paths in routes.items():
+                slices[route].append(load(url, route, paths, args.seconds // args.rounds, args.connections, work))
+                loads.append(os.getloadavg()[0])
+        for route, parts in slices.items():
+            result = LoadResult(
+                route, sum(r.requests for r in parts), sum(r.seconds for r in parts),
+                statistics.median(r.p50_ms for r in parts), max(r.p99_ms for r in parts), sum(r.errors for r in parts),
+            )  # fmt: skip
             print(f"{route:11s} {result.rate:8,.0f} req/s  p50 {result.p50_ms:5.1f} ms  p99 {result.p99_ms:5.1f} ms  errors {result.errors}")
             results.append(result)
-            loads.append(os.getloadavg()[0])
     finally:
         server.terminate()
         server.wait(30)
@@ -308,7 +320,7 @@ def main() -> None:
     for name, (us, size) in encoders.items():
         print(f"{name}: {us:.0f} us, {size:.0f} bytes")
     print(f"1-minute load average during the run: {min(loads):.1f} to {max(loads):.1f}")
-    text = report(results, encoders, args.client, args.seconds, args.connections, glyphs, loads)
+    text = report(results, encoders, args.client, args.seconds, args.connections, glyphs, loads, args.rounds)
     if not args.no_readme:
         write_section(text)
         print(f"wrote the '{SECTION[3:]}' section of {README}")
