@@ -12,7 +12,7 @@ install: system $(STAMP)
 system:
 	@scripts/install-system.sh
 
-$(STAMP): constraints.txt requirements/dev.txt packages/glyph-core/pyproject.toml services/rasterd/pyproject.toml services/rasterd/setup.py $(wildcard services/rasterd/src/rasterd/_core/*.pyx) packages/glyph-train/pyproject.toml
+$(STAMP): constraints.txt requirements/dev.txt packages/glyph-core/pyproject.toml services/rasterd/pyproject.toml services/rasterd/setup.py $(wildcard services/rasterd/src/rasterd/_core/*.pyx services/rasterd/src/rasterd/_core/*.pxd services/rasterd/src/rasterd/_core/*.h) packages/glyph-train/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip setuptools wheel
 	$(PIP_INSTALL) cython numpy
