@@ -74,7 +74,7 @@ class GlyphRow:
     alt_label: str | None = None
 
 
-def _sqlite_path(target: str) -> Path | None:
+def sqlite_file(target: str) -> Path | None:
     """The file path if ``target`` names a SQLite database (plain path or sqlite:/// URL)."""
     if "://" not in target:
         return Path(target)
@@ -88,7 +88,7 @@ def _sqlite_path(target: str) -> Path | None:
 
 
 def _engine(target: str) -> Engine:
-    path = _sqlite_path(target)
+    path = sqlite_file(target)
     if path is None:
         return create_engine(target)
     if not path.is_file():
@@ -128,7 +128,7 @@ class GlyphDatabase:
 
     @property
     def sqlite_path(self) -> Path | None:
-        return _sqlite_path(self.target)
+        return sqlite_file(self.target)
 
     def close(self) -> None:
         self.engine.dispose()

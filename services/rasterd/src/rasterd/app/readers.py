@@ -30,7 +30,7 @@ import zarr
 from glyph_core.api_models import ComponentStatus, GlyphMetadata, RasterMetadata
 from glyph_core.config import RasterConfig, RasterizerConfig, load_config
 from glyph_core.contours import Outline
-from glyph_core.db import DatabaseError, FontMetrics, GlyphDatabase, _sqlite_path
+from glyph_core.db import DatabaseError, FontMetrics, GlyphDatabase, sqlite_file
 from glyph_core.labels import LabelMap, parse_alt_labels
 from glyph_core.paths import OutputLayout
 from glyph_core.primitives import centroid_hash
@@ -459,7 +459,7 @@ class Readers:
 
     # -- change detection ----------------------------------------------------------------------
     def _database_key(self) -> Hashable:
-        path = _sqlite_path(self.rasterizer.database)
+        path = sqlite_file(self.rasterizer.database)
         return ("url", self.rasterizer.database) if path is None else ("file", str(path), _file_key(path))
 
     def _key(self) -> tuple[Hashable, ...]:
