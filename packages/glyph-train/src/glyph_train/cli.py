@@ -5,23 +5,15 @@ Stages register in ``COMMANDS``; phase2, baseline, evaluate and pipeline slot in
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
+from glyph_core.cli import Command, run_cli
 from glyph_core.config import ConfigError, Phase1Config, PrimitivesConfig, load_config
 from glyph_core.store import StoreError
 
 from glyph_train.errors import TrainingInputError
-
-
-@dataclass(frozen=True)
-class Command:
-    help: str
-    default_config: str
-    run: Callable[[str], object]  # config path -> printable summary
 
 
 # Environment variables <PREFIX><KEY> (nested keys joined by __) override a command's config, as for
@@ -58,23 +50,9 @@ COMMANDS: dict[str, Command] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="glyph-train", description="Glyphgrid training client.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, command in COMMANDS.items():
-        cmd = sub.add_parser(name, help=command.help, description=command.help)
-        cmd.add_argument("--config", default=command.default_config, help=f"YAML config (default: {command.default_config})")
-    args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # Failures a user can fix are printed as one line, without a traceback.
-    try:
-        print(COMMANDS[args.command].run(args.config))
-    except (ConfigError, StoreError, TrainingInputError, FileNotFoundError) as exc:
-        print(f"glyph-train {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"glyph-train {args.command}: interrupted", file=sys.stderr)
-        return 130
-    return 0
+    user_errors = (ConfigError, StoreError, TrainingInputError, FileNotFoundError)
+    return run_cli("glyph-train", "Glyphgrid training client.", COMMANDS, user_errors, argv)
 
 
 if __name__ == "__main__":

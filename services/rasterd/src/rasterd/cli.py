@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from glyph_core.cli import Command, run_cli
 from glyph_core.config import ConfigError, IngestConfig, RasterizerConfig, load_config
 from glyph_core.contours import ContourError
 from glyph_core.db import DatabaseError
@@ -18,23 +18,22 @@ INGEST_ENV_PREFIX = "INGEST_"
 RASTERIZER_ENV_PREFIX = "RASTERIZER_"
 
 
-def _ingest(config_path: str) -> None:
+def _ingest(config_path: str) -> object:
     from rasterd.ingest.run import run_ingest
 
-    summary = run_ingest(load_config(config_path, IngestConfig, env_prefix=INGEST_ENV_PREFIX), config_path=config_path)
-    print(summary)
+    return run_ingest(load_config(config_path, IngestConfig, env_prefix=INGEST_ENV_PREFIX), config_path=config_path)
 
 
-def _build(config_path: str) -> None:
+def _build(config_path: str) -> object:
     from rasterd.build import run_build
 
-    print(run_build(load_config(config_path, RasterizerConfig, env_prefix=RASTERIZER_ENV_PREFIX), config_path=config_path))
+    return run_build(load_config(config_path, RasterizerConfig, env_prefix=RASTERIZER_ENV_PREFIX), config_path=config_path)
 
 
-def _tokenize(config_path: str) -> None:
+def _tokenize(config_path: str) -> object:
     from rasterd.tokenize import run_tokenize
 
-    print(run_tokenize(load_config(config_path, RasterizerConfig, env_prefix=RASTERIZER_ENV_PREFIX), config_path=config_path))
+    return run_tokenize(load_config(config_path, RasterizerConfig, env_prefix=RASTERIZER_ENV_PREFIX), config_path=config_path)
 
 
 def _serve(config_path: str) -> None:
@@ -43,31 +42,17 @@ def _serve(config_path: str) -> None:
     serve(config_path)
 
 
-COMMANDS: dict[str, tuple[str, str, Callable[[str], None]]] = {
-    "ingest": ("font files -> a new glyphs.db", "configs/ingest.yaml", _ingest),
-    "build": ("glyphs.db -> zarr rasters store, meta.jsonl, label map, splits", "configs/rasterizer.yaml", _build),
-    "tokenize": ("rasters store + primitive centroids -> grids store", "configs/rasterizer.yaml", _tokenize),
-    "serve": ("HTTP API and glyph explorer over the database and stores", "configs/rasterd.yaml", _serve),
+COMMANDS: dict[str, Command] = {
+    "ingest": Command("font files -> a new glyphs.db", "configs/ingest.yaml", _ingest),
+    "build": Command("glyphs.db -> zarr rasters store, meta.jsonl, label map, splits", "configs/rasterizer.yaml", _build),
+    "tokenize": Command("rasters store + primitive centroids -> grids store", "configs/rasterizer.yaml", _tokenize),
+    "serve": Command("HTTP API and glyph explorer over the database and stores", "configs/rasterd.yaml", _serve),
 }
+USER_ERRORS = (ConfigError, DatabaseError, StoreError, ContourError, FileExistsError, FileNotFoundError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rasterd", description="Glyphgrid dataset service.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, (help_text, default_config, _) in COMMANDS.items():
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
-        cmd.add_argument("--config", default=default_config, help=f"YAML config (default: {default_config})")
-    args = parser.parse_args(argv)
-    # Failures a user can fix are printed as one line, without a traceback.
-    try:
-        COMMANDS[args.command][2](args.config)
-    except (ConfigError, DatabaseError, StoreError, ContourError, FileExistsError, FileNotFoundError) as exc:
-        print(f"rasterd {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"rasterd {args.command}: interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return run_cli("rasterd", "Glyphgrid dataset service.", COMMANDS, USER_ERRORS, argv)
 
 
 if __name__ == "__main__":
