@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.glyphgrid-installed
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: install system venv dataset build serve test test-fast demo bench bench-serve clean-outputs
+.PHONY: install system venv dataset build primitives tokenize phase1 serve test test-fast demo bench bench-serve clean-outputs
 
 install: system $(STAMP)
 
@@ -35,7 +35,17 @@ test: install
 test-fast: install
 	$(BIN)/pytest -m "not slow"
 
-demo: build
+primitives: build
+	$(BIN)/glyph-train primitives --config configs/primitives.yaml
+
+tokenize: primitives
+	$(BIN)/rasterd tokenize --config configs/rasterizer.yaml
+
+phase1: tokenize
+	$(BIN)/glyph-train phase1 --config configs/phase1.yaml
+
+# The main job on the built-in default; later stages (Phase 2, baseline, evaluation) join here.
+demo: phase1
 
 bench: install
 	$(BIN)/python bench/bench_core.py
