@@ -80,15 +80,20 @@ def letter_stem(codepoint: int) -> str:
     return name_to_label(_strip_prefix(_unicode_name(codepoint), _LETTER_PREFIXES))
 
 
+def _letter_form(codepoint: int, form: Form | None, what: str) -> Form:
+    """``form`` if it is a positional form, else the error a letter without one deserves."""
+    if form not in FORMS:
+        raise ValueError(f"U+{codepoint:04X} is a letter: its {what} needs a form out of {FORMS}, got {form!r}")
+    return form  # type: ignore[return-value]
+
+
 def label_for(codepoint: int, form: Form | None = None) -> str:
     """The label of one character; letters need their positional ``form``, other characters take none."""
     kind = character_kind(codepoint)
     if kind is None:
         raise ValueError(f"U+{codepoint:04X} is not a letter, mark, digit or punctuation")
     if kind == "letter":
-        if form not in FORMS:
-            raise ValueError(f"U+{codepoint:04X} is a letter: its label needs a form out of {FORMS}, got {form!r}")
-        return f"{letter_stem(codepoint)}_{form}"
+        return f"{letter_stem(codepoint)}_{_letter_form(codepoint, form, 'label')}"
     if form is not None:
         raise ValueError(f"U+{codepoint:04X} is a {kind}: it has no positional forms (got {form!r})")
     name = _unicode_name(codepoint)
@@ -112,9 +117,7 @@ def char_class_for(codepoint: int, form: Form | None = None) -> str:
     if kind is None:
         raise ValueError(f"U+{codepoint:04X} has no char_class")
     if kind == "letter":
-        if form not in FORMS:
-            raise ValueError(f"U+{codepoint:04X} is a letter: its class needs a form out of {FORMS}, got {form!r}")
-        return form
+        return _letter_form(codepoint, form, "class")
     return kind
 
 
