@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.glyphgrid-installed
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: install system venv dataset build primitives tokenize phase1 serve test test-fast demo bench bench-serve clean-outputs
+.PHONY: install system venv dataset build primitives tokenize phase1 phase2 baseline evaluate pipeline serve test test-fast demo bench bench-serve clean-outputs
 
 install: system $(STAMP)
 
@@ -44,8 +44,24 @@ tokenize: primitives
 phase1: tokenize
 	$(BIN)/glyph-train phase1 --config configs/phase1.yaml
 
-# The main job on the built-in default; later stages (Phase 2, baseline, evaluation) join here.
-demo: phase1
+phase2: phase1
+	$(BIN)/glyph-train phase2 --config configs/phase2.yaml
+
+baseline: build
+	$(BIN)/glyph-train baseline --config configs/baseline.yaml
+
+evaluate: build
+	$(BIN)/glyph-train evaluate --config configs/evaluate.yaml
+
+# Every training stage in order, skipping the ones whose config and inputs are unchanged.
+pipeline: build
+	$(BIN)/glyph-train pipeline --config configs/pipeline.yaml
+
+# The main job on the built-in default: install, ingest the Debian Arabic fonts, build the rasters,
+# then primitives, tokenize, Phase 1, Phase 2, baseline and evaluation (quick profiles), timed.
+demo: build
+	@began=$$(date +%s); $(BIN)/glyph-train pipeline --config configs/pipeline.yaml && \
+	echo "make demo: pipeline finished in $$(( $$(date +%s) - began )) s"
 
 bench: install
 	$(BIN)/python bench/bench_core.py

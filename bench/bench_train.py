@@ -28,7 +28,8 @@ from glyph_train.data.cells import CellCodec, PrimitiveAssigner  # noqa: E402
 from glyph_train.data.stores import open_rasters  # noqa: E402
 from glyph_train.phase1.inputs import training_signature, training_stream  # noqa: E402
 from glyph_train.phase1.preprocessor import CellPreprocessor  # noqa: E402
-from glyph_train.phase1.training import TrainSettings, build_classifier, compile_classifier  # noqa: E402
+from glyph_train.phase1.training import build_classifier, compile_classifier  # noqa: E402
+from glyph_train.training import TrainSettings  # noqa: E402
 from glyph_train.primitives.kmeans import fit_primitives, sample_without_replacement  # noqa: E402
 from glyph_train.primitives.run import nonempty_train_keys  # noqa: E402
 

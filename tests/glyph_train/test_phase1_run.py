@@ -16,7 +16,7 @@ from glyph_core.store import StoreError, open_store, read_masks
 
 from glyph_train.data.cells import CellCodec
 from glyph_train.phase1.run import METRICS_FILE, run_phase1
-from glyph_train.phase1.training import BEST, LAST, STATE
+from glyph_train.training import BEST, LAST, STATE
 from train_helpers import tiny_phase1
 
 SPLIT_METRICS = {"cells", "nonempty_cells", "empty_cells", "accuracy", "primitive_accuracy", "empty_false_positive_rate",

@@ -25,7 +25,7 @@ DESIGN_COMMANDS = {
 }
 RASTERD_MODELS = {"ingest": IngestConfig, "build": RasterizerConfig, "tokenize": RasterizerConfig, "serve": RasterdConfig}
 PIPELINE = ("ingest", "build", "primitives", "tokenize", "rasterd")
-TRAIN = ("phase1", "phase2", "evaluate")
+TRAIN = ("phase1", "phase2", "baseline", "evaluate")
 CLUSTER = ("dask-scheduler", "dask-worker")
 
 
@@ -57,10 +57,11 @@ def test_services_profiles_and_order(compose):
         assert services[name]["profiles"] == ["train"]
     for name in CLUSTER:
         assert services[name]["profiles"] == ["cluster"]
-    order = {"build": "ingest", "primitives": "build", "tokenize": "primitives", "rasterd": "build", "phase1": "tokenize",
-             "phase2": "phase1", "evaluate": "phase2"}  # fmt: skip
+    order = {"build": ["ingest"], "primitives": ["build"], "tokenize": ["primitives"], "rasterd": ["build"], "phase1": ["tokenize"],
+             "phase2": ["phase1"], "baseline": ["build"], "evaluate": ["phase2", "baseline"]}  # fmt: skip
     for service, before in order.items():
-        assert services[service]["depends_on"] == {before: {"condition": "service_completed_successfully"}}, service
+        expected = {b: {"condition": "service_completed_successfully"} for b in before}
+        assert services[service]["depends_on"] == expected, service
     assert "container_name" not in services["dask-worker"]  # so --scale works
 
 

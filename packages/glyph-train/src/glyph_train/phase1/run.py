@@ -22,7 +22,8 @@ from glyph_train.phase1.inputs import cells_per_pass, fixed_cells, training_sign
 from glyph_train.phase1.metrics import cell_metrics, nearest_prototypes
 from glyph_train.phase1.preprocessor import CellPreprocessor
 from glyph_train.phase1.report import save_confusion_plot
-from glyph_train.phase1.training import BEST, TrainSettings, build_classifier, fit, prepare_run
+from glyph_train.phase1.training import build_classifier, compile_classifier
+from glyph_train.training import BEST, TrainSettings, fit, prepare_run
 
 METRICS_FILE = "metrics.json"
 # The goals on test designs (PLAN §13 asks for >= 90% and an empty FPR < 2%).
@@ -81,7 +82,7 @@ def sample_rows(rows: np.ndarray, count: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(rows, size=count, replace=False))
 
 
-def run_phase1(config: Phase1Config, config_path: str | None = None) -> Phase1Summary:
+def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: str | None = None) -> Phase1Summary:
     import keras
     import tensorflow as tf
 
@@ -112,7 +113,9 @@ def run_phase1(config: Phase1Config, config_path: str | None = None) -> Phase1Su
         return build_classifier(assigner.primitive_count, source.cell_size, config.model)
 
     identity = training_identity(config, chash, source.build_id)
-    model, state = prepare_run(folder, identity, config.resume, strategy, new_model, settings)
+    model, state = prepare_run(
+        folder, identity, config.resume, strategy, new_model, lambda m: compile_classifier(m, settings)
+    )
     resumed_at = state.epoch
     val_data, val_count = None, None  # a finished run trains no more and needs no early-stopping set
     if not state.finished:
@@ -162,7 +165,7 @@ def run_phase1(config: Phase1Config, config_path: str | None = None) -> Phase1Su
             "checkpoint": str(folder / BEST), "predicted_grids": str(layout.predicted_grids_store),
             "metrics": str(metrics_path), "test_primitive_accuracy": metrics["test"]["clean"]["primitive_accuracy"],
         },
-        centroid_hash=chash, model_hash=metrics["model"]["model_hash"], config_path=config_path,
+        centroid_hash=chash, model_hash=metrics["model"]["model_hash"], config_path=config_path, stage_key=stage_key,
     )  # fmt: skip
     return summary
 

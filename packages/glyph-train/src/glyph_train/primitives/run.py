@@ -69,7 +69,7 @@ def save_array(path: Path, array: np.ndarray) -> None:
     os.replace(partial, path)
 
 
-def run_primitives(config: PrimitivesConfig, config_path: str | None = None) -> PrimitivesSummary:
+def run_primitives(config: PrimitivesConfig, config_path: str | None = None, stage_key: str | None = None) -> PrimitivesSummary:
     layout = OutputLayout.at(config.outputs.root)
     source = open_rasters(layout)
     codec = CellCodec(source.cell_size)
@@ -126,6 +126,6 @@ def run_primitives(config: PrimitivesConfig, config_path: str | None = None) -> 
         layout, "glyph-train primitives", {"primitives": config_hash(config)},
         inputs={"rasters_build_id": source.build_id, "label_map_hash": source.label_map_hash},
         outputs={"centroids": str(layout.centroids), "clusters": config.clusters, "quality": quality},
-        centroid_hash=chash, config_path=config_path,
+        centroid_hash=chash, config_path=config_path, stage_key=stage_key,
     )  # fmt: skip
     return summary

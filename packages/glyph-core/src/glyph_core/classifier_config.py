@@ -1,0 +1,268 @@
+"""Configs of the glyph classifiers and what runs them: Phase 2, the one-stage baseline, evaluation, the pipeline.
+
+Same rules as ``glyph_core.config``: every default lives here and is written out in configs/*.yaml.
+Profiles bundle what differs between a CPU sanity run (``quick``, minutes on 2 cores), a CPU run to
+convergence (``long``, about an hour) and a GPU run (``full``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from glyph_core.config import DistributeConfig, OutputsConfig, StrictModel
+
+ProfileName = Literal["quick", "long", "full"]
+
+
+class RasterAugmentConfig(StrictModel):
+    """Raster-level augmentation before tokenization (PLAN §19.4): the ink changes, the top-left anchor never moves."""
+
+    share: float = Field(0.5, ge=0, le=1, description="Share of training glyphs augmented each time they are drawn; 0 turns it off.")
+    stroke_px: int = Field(1, ge=0, le=3, description="Stroke weight change: dilate or erode by up to this many pixels (3x3 steps).")
+    slant_max: float = Field(0.15, ge=0, le=0.5, description="Horizontal shear drawn from [-s, s] (x += s * y).")
+    scale_jitter: float = Field(0.06, ge=0, le=0.3, description="Scale drawn from [1 - j, 1 + j] per axis.")
+    rotate_deg: float = Field(3.0, ge=0, le=15, description="Rotation drawn from [-r, r] degrees.")
+
+
+class TransformerConfig(StrictModel):
+    """PLAN §7.2 A: a pre-norm Transformer encoder over cell (or 2x2 patch) tokens."""
+
+    patch: Literal[1, 2] = Field(2, description="1: 256 cell tokens; 2: 64 tokens, each a 2x2 group of cells.")
+    layers: int = Field(4, ge=1, le=12)
+    d_model: int = Field(256, ge=8)
+    heads: int = Field(8, ge=1)
+    mlp_dim: int = Field(512, ge=8)
+    dropout: float = Field(0.1, ge=0, lt=1)
+    pool: Literal["cls", "mean"] = Field("cls", description="CLS token or the mean of the output tokens.")
+
+    @model_validator(mode="after")
+    def _heads_divide(self) -> TransformerConfig:
+        if self.d_model % self.heads:
+            raise ValueError(f"d_model {self.d_model} is not divisible by heads {self.heads}")
+        return self
+
+
+class ResidualCnnConfig(StrictModel):
+    """PLAN §7.2 B: residual blocks over the (16, 16, embed_dim) embedding map, then global average pooling."""
+
+    blocks: int = Field(6, ge=1, le=24)
+    width: int = Field(128, ge=8)
+    dropout: float = Field(0.1, ge=0, lt=1)
+
+
+class GridModelConfig(StrictModel):
+    """The Phase 2 model: embedding + positional encoding (+ size cues), a backbone, a head."""
+
+    backbone: Literal["transformer", "cnn"] = Field("transformer", description="transformer (PLAN §7.2 A) or cnn (§7.2 B).")
+    embed_dim: int = Field(64, ge=4, description="Embedding width of a primitive id (PLAN §7.1).")
+    positional: Literal["learned", "sinusoidal"] = Field("learned", description="2D positional encoding.")
+    side_input: bool = Field(
+        True,
+        description="Feed the size cues (major_dim_ratio, aspect, vertical position in the em, is_diacritic) "
+        "into every token, so that tight scaling does not erase size and position (PLAN §10, §16).",
+    )
+    transformer: TransformerConfig = TransformerConfig()
+    cnn: ResidualCnnConfig = ResidualCnnConfig()
+    head_dropout: float = Field(0.1, ge=0, lt=1)
+
+
+class MarginConfig(StrictModel):
+    """ArcFace / CosFace on normalized logits (PLAN §19.4), warmed up: 0 for `warmup_epochs`, then a linear ramp."""
+
+    kind: Literal["none", "arcface", "cosface"] = Field("none", description="none: a plain dense head.")
+    scale: float = Field(30.0, gt=0, description="Logits are scale * cos(angle); validation uses the same logits.")
+    target: float = Field(0.15, ge=0, le=1, description="Margin after the ramp (radians for arcface, cosine for cosface).")
+    warmup_epochs: int = Field(2, ge=0, description="Epochs trained with margin 0.")
+    ramp_epochs: int = Field(3, ge=0, description="Epochs over which the margin grows linearly to `target`.")
+
+
+class JointConfig(StrictModel):
+    """PLAN §7.4: Phase 1 + Phase 2 fine-tuned end to end on rasters (soft primitive embeddings)."""
+
+    enabled: bool = Field(False, description="Run the joint stage after Phase 2 converges.")
+    epochs: int = Field(5, ge=1)
+    learning_rate: float = Field(1e-4, gt=0)
+    batch_size: int = Field(64, ge=1, description="Glyphs per batch (each is 256 Phase 1 cells).")
+    train_phase1: Literal["head", "all"] = Field("all", description="head: only Phase 1's final layer; all: the whole cell model.")
+
+
+class Phase2Profile(StrictModel):
+    """Settings that differ between profiles."""
+
+    epochs: int = Field(40, ge=1, description="Most epochs (early stopping may end sooner).")
+    epoch_glyphs: int | None = Field(None, ge=1, description="Training glyphs per epoch; null = one pass over the train split.")
+    batch_size: int = Field(128, ge=1, description="Global batch of glyphs.")
+    learning_rate: float = Field(5e-4, gt=0, description="Peak AdamW learning rate.")
+    early_stopping_patience: int = Field(6, ge=1, description="Epochs without a better val accuracy before stopping.")
+    model: GridModelConfig = GridModelConfig()
+    margin: MarginConfig = MarginConfig()
+    joint: JointConfig = JointConfig()
+
+
+class Phase2Profiles(StrictModel):
+    quick: Phase2Profile = Phase2Profile(
+        epochs=2,
+        epoch_glyphs=16_384,
+        early_stopping_patience=2,
+        learning_rate=1e-3,
+        model=GridModelConfig(transformer=TransformerConfig(layers=2, d_model=128, heads=4, mlp_dim=256)),
+    )
+    long: Phase2Profile = Phase2Profile(
+        epochs=12,
+        early_stopping_patience=3,
+        learning_rate=1e-3,
+        model=GridModelConfig(transformer=TransformerConfig(layers=2, d_model=128, heads=4, mlp_dim=256)),
+    )
+    full: Phase2Profile = Phase2Profile(margin=MarginConfig(kind="arcface"), joint=JointConfig(enabled=True))
+
+
+class GridInputConfig(StrictModel):
+    """What Phase 2 trains on (PLAN §7.3, §19.4)."""
+
+    train_grids: Literal["predicted", "true"] = Field(
+        "predicted", description="predicted: Phase 1's grids (deployment noise, PLAN §7.3); true: `rasterd tokenize`'s."
+    )
+    token_noise: list[float] = Field(
+        default_factory=lambda: [0.02, 0.05],
+        min_length=2,
+        max_length=2,
+        description="Per glyph, this share of tokens (drawn from [low, high]) becomes a random non-empty primitive; [0, 0] = off.",
+    )
+    raster_augment: RasterAugmentConfig = RasterAugmentConfig()
+    prefetch_batches: int = Field(8, ge=1)
+
+    @model_validator(mode="after")
+    def _noise_range(self) -> GridInputConfig:
+        low, high = self.token_noise
+        if not 0 <= low <= high < 1:
+            raise ValueError(f"token_noise must be [low, high] with 0 <= low <= high < 1, got {self.token_noise}")
+        return self
+
+
+class LossConfig(StrictModel):
+    label_smoothing: float = Field(0.05, ge=0, lt=1)
+    aux_diacritic_weight: float = Field(
+        0.1, ge=0, description="Weight of the auxiliary diacritic-presence loss (is a mark; is drawn at mark size); 0 = off."
+    )
+
+
+class ScheduleConfig(StrictModel):
+    kind: Literal["cosine", "plateau"] = Field("cosine", description="Cosine decay over the run, or ReduceLROnPlateau on val accuracy.")
+    weight_decay: float = Field(0.05, ge=0, description="AdamW decoupled weight decay.")
+    final_lr_fraction: float = Field(0.01, ge=0, le=1, description="cosine: the rate ends at learning_rate times this.")
+    warmup_epochs: float = Field(0.5, ge=0, description="cosine: linear warm-up of the learning rate (Transformers need it).")
+    plateau_factor: float = Field(0.5, gt=0, lt=1)
+    plateau_patience: int = Field(1, ge=0)
+
+
+class Phase2Config(StrictModel):
+    """`glyph-train phase2`: primitive grids -> glyph labels."""
+
+    outputs: OutputsConfig = OutputsConfig()
+    seed: int = 42
+    profile: ProfileName = "quick"
+    profiles: Phase2Profiles = Phase2Profiles()
+    input: GridInputConfig = GridInputConfig()
+    loss: LossConfig = LossConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    distribute: DistributeConfig = DistributeConfig()
+    eval_batch_size: int = Field(1024, ge=1, description="Glyphs per inference batch.")
+    resume: bool = Field(True, description="Continue from outputs/checkpoints/phase2/ when it belongs to this run.")
+    tensorboard: bool = True
+
+    @property
+    def active(self) -> Phase2Profile:
+        return getattr(self.profiles, self.profile)
+
+
+class MobileNetConfig(StrictModel):
+    """The one-stage model of PLAN §8.3: MobileNetV3Small (no pretrained weights) on the 128x128 raster."""
+
+    alpha: float = Field(1.0, gt=0, description="Width multiplier of MobileNetV3Small.")
+    minimalistic: bool = Field(False, description="Keras' minimalistic variant (no squeeze-excite, no hard-swish).")
+    dropout: float = Field(0.2, ge=0, lt=1)
+
+
+class BaselineProfile(StrictModel):
+    epochs: int = Field(40, ge=1)
+    epoch_glyphs: int | None = Field(None, ge=1, description="Training glyphs per epoch; null = one pass over the train split.")
+    batch_size: int = Field(128, ge=1)
+    learning_rate: float = Field(2e-3, gt=0)
+    early_stopping_patience: int = Field(6, ge=1)
+
+
+class BaselineProfiles(StrictModel):
+    quick: BaselineProfile = BaselineProfile(epochs=2, early_stopping_patience=2)
+    long: BaselineProfile = BaselineProfile(epochs=8, early_stopping_patience=3)
+    full: BaselineProfile = BaselineProfile()
+
+
+class BaselineConfig(StrictModel):
+    """`glyph-train baseline`: rasters -> glyph labels in one stage, same splits and label map as Phase 2."""
+
+    outputs: OutputsConfig = OutputsConfig()
+    seed: int = 42
+    profile: ProfileName = "quick"
+    profiles: BaselineProfiles = BaselineProfiles()
+    model: MobileNetConfig = MobileNetConfig()
+    raster_augment: RasterAugmentConfig = RasterAugmentConfig()
+    label_smoothing: float = Field(0.05, ge=0, lt=1)
+    schedule: ScheduleConfig = ScheduleConfig(weight_decay=1e-4, warmup_epochs=0.0)
+    distribute: DistributeConfig = DistributeConfig()
+    eval_batch_size: int = Field(256, ge=1)
+    prefetch_batches: int = Field(4, ge=1)
+    resume: bool = True
+    tensorboard: bool = True
+
+    @property
+    def active(self) -> BaselineProfile:
+        return getattr(self.profiles, self.profile)
+
+
+class ExternalSource(StrictModel):
+    """Another outputs root (e.g. a user's fonts run through `rasterd ingest` and `rasterd build`)."""
+
+    name: str = Field(description="Name of this source in the report.")
+    outputs_root: str = Field(description="Outputs root holding rasters/rasters.zarr (grids are made from the centroids if absent).")
+    splits: list[Literal["train", "val", "test"]] = Field(
+        default_factory=lambda: ["train", "val", "test"], description="Rows of these splits are evaluated (new fonts: all)."
+    )
+
+
+class EvaluateConfig(StrictModel):
+    """`glyph-train evaluate`: PLAN §8.2 metrics for Phase 2 (true grids), end to end and the baseline."""
+
+    outputs: OutputsConfig = OutputsConfig()
+    splits: list[Literal["train", "val", "test"]] = Field(default_factory=lambda: ["val", "test"])
+    models: list[Literal["phase2_true_grids", "end_to_end", "joint", "baseline"]] = Field(
+        default_factory=lambda: ["phase2_true_grids", "end_to_end", "baseline"],
+        description="Ways compared (joint: the PLAN §7.4 fine-tuned model, when a profile trained it); a missing model is an error.",
+    )
+    external: list[ExternalSource] = Field(default_factory=list, description="Other stores to evaluate the same models on.")
+    batch_size: int = Field(512, ge=1)
+    top_k: int = Field(5, ge=2)
+    top_confusions: int = Field(12, ge=1, description="Confusion pairs drawn side by side in the report.")
+    min_font_glyphs: int = Field(20, ge=1, description="Fonts with fewer evaluated glyphs are left out of the per-font spread.")
+
+
+class PipelineConfig(StrictModel):
+    """`glyph-train pipeline`: every training stage in order, each skipped when its inputs and config are unchanged."""
+
+    stages: list[Literal["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate"]] = Field(
+        default_factory=lambda: ["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate"]
+    )
+    configs: dict[str, str] = Field(
+        default_factory=lambda: {
+            "primitives": "configs/primitives.yaml",
+            "tokenize": "configs/rasterizer.yaml",
+            "phase1": "configs/phase1.yaml",
+            "phase2": "configs/phase2.yaml",
+            "baseline": "configs/baseline.yaml",
+            "evaluate": "configs/evaluate.yaml",
+        },
+        description="Config file of each stage (tokenize runs `rasterd tokenize` with the rasterizer config).",
+    )
+    profile: ProfileName | None = Field(None, description="Overrides the profile of phase1, phase2 and baseline (phase1 has no `long`: it uses `full`).")
+    force: bool = Field(False, description="Rerun every stage even when it is up to date.")

@@ -1,0 +1,109 @@
+"""The Phase 2 task model: grid (+ size cues) -> label logits (+ auxiliary diacritic-presence logits).
+
+Pieces as in keras-hub: ``GridEmbedding`` (input preprocessing into the model's space), a backbone
+from ``backbones``, and this head. Outputs are a dict: ``logits`` always, ``diacritic`` when the
+auxiliary loss is on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keras
+from glyph_core.classifier_config import GridModelConfig, MarginConfig
+from keras import layers
+
+from glyph_train.data.glyphs import AUX_TARGETS, SIDE_FEATURES
+from glyph_train.phase2.backbones import ResidualCnnBackbone, TransformerBackbone
+from glyph_train.phase2.embedding import GridEmbedding
+from glyph_train.phase2.heads import CosineLogits
+
+
+@keras.saving.register_keras_serializable(package="glyph_train")
+class GridClassifier(keras.Model):
+    """{"grid": (B, G, G) ids, "side": (B, F) cues} -> {"logits": (B, classes), "diacritic": (B, 2)}."""
+
+    def __init__(
+        self,
+        embedding: GridEmbedding,
+        backbone: keras.Model,
+        classes: int,
+        head_dropout: float = 0.1,
+        cosine_scale: float | None = None,
+        aux_outputs: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        side = embedding.grid_side
+        grid = keras.Input((side, side), dtype="int32", name="grid")
+        # The cues are always an input, so every Phase 2 model is fed alike; the embedding ignores them when off.
+        cues = keras.Input((len(SIDE_FEATURES),), name="side")
+        x = embedding([grid, cues])
+        features = backbone(x)
+        h = layers.Dropout(head_dropout, name="head_dropout")(features)
+        if cosine_scale:
+            logits = CosineLogits(classes, cosine_scale, name="logits")(h)
+        else:
+            logits = layers.Dense(classes, name="logits")(h)
+        outputs = {"logits": logits}
+        if aux_outputs:
+            outputs["diacritic"] = layers.Dense(aux_outputs, name="diacritic")(features)
+        super().__init__(inputs={"grid": grid, "side": cues}, outputs=outputs, **kwargs)
+        self.embedding, self.backbone = embedding, backbone
+        self.classes, self.head_dropout = classes, head_dropout
+        self.cosine_scale, self.aux_outputs = cosine_scale, aux_outputs
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "embedding": keras.saving.serialize_keras_object(self.embedding),
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "classes": self.classes,
+            "head_dropout": self.head_dropout,
+            "cosine_scale": self.cosine_scale,
+            "aux_outputs": self.aux_outputs,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> GridClassifier:
+        config = dict(config)
+        config["embedding"] = keras.saving.deserialize_keras_object(config["embedding"])
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(**config)
+
+
+def build_backbone(model: GridModelConfig, grid_side: int) -> keras.Model:
+    if model.backbone == "transformer":
+        t = model.transformer
+        return TransformerBackbone(
+            grid_side=grid_side, embed_dim=model.embed_dim, patch=t.patch, layers_count=t.layers, d_model=t.d_model,
+            heads=t.heads, mlp_dim=t.mlp_dim, dropout=t.dropout, pool=t.pool, name="transformer",
+        )  # fmt: skip
+    c = model.cnn
+    return ResidualCnnBackbone(
+        grid_side=grid_side, embed_dim=model.embed_dim, blocks=c.blocks, width=c.width, dropout=c.dropout, name="cnn"
+    )
+
+
+def build_grid_classifier(
+    model: GridModelConfig, margin: MarginConfig, vocab: int, grid_side: int, classes: int, aux: bool
+) -> GridClassifier:
+    embedding = GridEmbedding(
+        vocab, model.embed_dim, grid_side, model.positional, len(SIDE_FEATURES) if model.side_input else 0, name="embedding"
+    )
+    return GridClassifier(
+        embedding,
+        build_backbone(model, grid_side),
+        classes,
+        head_dropout=model.head_dropout,
+        cosine_scale=margin.scale if margin.kind != "none" else None,
+        aux_outputs=len(AUX_TARGETS) if aux else 0,
+    )
+
+
+def load_grid_classifier(path: str | Path, compile: bool = True) -> keras.Model:
+    """A saved Phase 2 (or joint) model; importing this module registers the classes Keras needs."""
+    import glyph_train.phase2.heads  # noqa: F401  (registers the margin loss for compiled models)
+
+    return keras.saving.load_model(path, compile=compile)

@@ -1,0 +1,65 @@
+"""Phase 2 inputs: grids (+ raster augmentation re-tokenized, + token noise) and targets, per batch.
+
+Pure NumPy on arrays held in memory; ``GlyphBatches`` turns ``prepare`` into a resumable tf.data stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from glyph_core.classifier_config import GridInputConfig
+
+from glyph_train.data.cells import PrimitiveAssigner
+from glyph_train.data.glyph_stream import add_token_noise
+from glyph_train.data.glyphs import AUX_TARGETS, SIDE_FEATURES, GlyphTable, PackedRasters
+from glyph_train.data.raster_augment import augment_rasters
+
+
+def model_inputs(grids: np.ndarray, table: GlyphTable, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """What a GridClassifier eats for ``rows``: their (n, G, G) grids and size cues."""
+    return {"grid": np.asarray(grids, dtype=np.int32), "side": table.side[rows]}
+
+
+def model_targets(table: GlyphTable, rows: np.ndarray, aux: bool) -> dict[str, np.ndarray]:
+    targets = {"logits": table.label[rows]}
+    if aux:
+        targets["diacritic"] = table.aux_targets(rows)
+    return targets
+
+
+@dataclass
+class GridPreparer:
+    """Training batches: the chosen grids of ``rows``, some re-made from augmented rasters, then token noise."""
+
+    table: GlyphTable
+    grids: np.ndarray  # (N, G, G) grids training reads (Phase 1's or the true ones), all rows
+    config: GridInputConfig
+    vocab: int
+    aux: bool
+    rasters: PackedRasters | None = None  # needed when raster augmentation is on
+    assigner: PrimitiveAssigner | None = None
+
+    def __call__(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        grids = self.grids[rows].copy()
+        if self.config.raster_augment.share > 0 and self.rasters is not None and self.assigner is not None:
+            masks, chosen = augment_rasters(self.rasters.masks(rows), self.config.raster_augment, rng)
+            if len(chosen):
+                grids[chosen] = self.assigner.assign(masks[chosen])
+        low, high = self.config.token_noise
+        grids = add_token_noise(grids, low, high, self.vocab, rng)
+        return model_inputs(grids, self.table, rows), model_targets(self.table, rows, self.aux)
+
+
+def signature(grid_side: int, aux: bool) -> tuple[Any, Any]:
+    import tensorflow as tf
+
+    inputs = {
+        "grid": tf.TensorSpec((None, grid_side, grid_side), tf.int32),
+        "side": tf.TensorSpec((None, len(SIDE_FEATURES)), tf.float32),
+    }
+    targets = {"logits": tf.TensorSpec((None,), tf.int32)}
+    if aux:
+        targets["diacritic"] = tf.TensorSpec((None, len(AUX_TARGETS)), tf.float32)
+    return inputs, targets

@@ -1,0 +1,159 @@
+"""`glyph-train pipeline`: the training stages in order, each skipped when nothing it depends on changed.
+
+A stage's key hashes its own config, the rasters build it reads and the keys of the stages it
+depends on; each stage records its key in the run history. A stage is up to date when the latest
+run of its command recorded the same key and left its outputs in place, so editing one config
+reruns that stage and everything downstream, and a second `make demo` only prints the table.
+Tokenizing is rasterd's job: the pipeline runs `rasterd tokenize`, which skips itself when its
+store is current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config, PipelineConfig
+from glyph_core.config import Phase1Config, PrimitivesConfig, StrictModel, config_hash, load_config
+from glyph_core.paths import OutputLayout
+from glyph_core.runs import read_runs
+from glyph_core.store import open_store
+
+DEPENDS = {
+    "primitives": (),
+    "phase1": ("primitives",),
+    "phase2": ("phase1",),  # Phase 1's grids, and the true grids made from the primitives
+    "baseline": (),
+    "evaluate": ("phase1", "phase2", "baseline"),
+}
+ENV_PREFIX = {s: f"{s.upper()}_" for s in DEPENDS}
+
+
+@dataclass(frozen=True)
+class Stage:
+    model: type[StrictModel]
+    run: Callable[..., Any]
+    outputs: Callable[[dict[str, Any]], list[str]]  # paths of a run record that must still exist
+
+
+def _stages() -> dict[str, Stage]:
+    from glyph_train.baseline.run import run_baseline
+    from glyph_train.evaluate.run import run_evaluate
+    from glyph_train.phase1.run import run_phase1
+    from glyph_train.phase2.run import run_phase2
+    from glyph_train.primitives.run import run_primitives
+
+    def paths(*keys: str) -> Callable[[dict[str, Any]], list[str]]:
+        return lambda record: [str(record["outputs"].get(k, "")) for k in keys]
+
+    return {
+        "primitives": Stage(PrimitivesConfig, run_primitives, paths("centroids")),
+        "phase1": Stage(Phase1Config, run_phase1, paths("checkpoint", "predicted_grids", "metrics")),
+        "phase2": Stage(Phase2Config, run_phase2, paths("checkpoint", "metrics")),
+        "baseline": Stage(BaselineConfig, run_baseline, paths("checkpoint", "metrics")),
+        "evaluate": Stage(EvaluateConfig, run_evaluate, paths("report", "json")),
+    }
+
+
+def stage_key(stage: str, stage_config_hash: str, rasters_build_id: str, upstream: dict[str, str]) -> str:
+    payload = {"stage": stage, "config": stage_config_hash, "rasters": rasters_build_id, "upstream": upstream}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def up_to_date(layout: OutputLayout, stage: str, key: str, outputs: Callable[[dict[str, Any]], list[str]]) -> bool:
+    """The latest run of the stage's command recorded ``key`` and its outputs still exist."""
+    command = f"glyph-train {stage}"
+    runs = [r for r in read_runs(layout) if r.get("command") == command]
+    if not runs or runs[-1].get("stage_key") != key:
+        return False
+    return all(p and Path(p).exists() for p in outputs(runs[-1]))
+
+
+def with_profile(config: StrictModel, stage: str, profile: str | None) -> StrictModel:
+    """The stage config under the pipeline's profile override (Phase 1 has no `long`: it uses `full`)."""
+    if profile is None or not hasattr(config, "profile"):
+        return config
+    if stage == "phase1" and profile == "long":
+        profile = "full"
+    return config.model_copy(update={"profile": profile})
+
+
+@dataclass
+class PipelineSummary:
+    stages: list[tuple[str, str, float]] = field(default_factory=list)  # (stage, ran | skipped, seconds)
+    final: Any = None
+
+    def __str__(self) -> str:
+        lines = ["stage        status    seconds"]
+        lines += [f"{name:<12} {status:<9} {seconds:7.1f}" for name, status, seconds in self.stages]
+        total = sum(s for _, _, s in self.stages)
+        lines.append(f"{'total':<22} {total:7.1f}")
+        if self.final is not None:
+            lines += ["", str(self.final)]
+        return "\n".join(lines)
+
+
+def rasterd_command() -> str:
+    """`rasterd` from this environment (it installs beside glyph-train), else from PATH."""
+    local = Path(sys.executable).with_name("rasterd")
+    found = str(local) if local.exists() else shutil.which("rasterd")
+    if not found:
+        raise FileNotFoundError("the tokenize stage needs the `rasterd` command: `pip install -e services/rasterd`")
+    return found
+
+
+def run_pipeline(config: PipelineConfig, config_path: str | None = None) -> PipelineSummary:
+    stages = _stages()
+    summary = PipelineSummary()
+    keys: dict[str, str] = {}
+    root: Path | None = None
+    for name in config.stages:
+        path = config.configs.get(name)
+        if path is None:
+            raise ValueError(f"pipeline: no config path for stage {name!r} under `configs`")
+        began = time.perf_counter()
+        if name == "tokenize":
+            print(f"== tokenize: {rasterd_command()} tokenize --config {path}", flush=True)
+            subprocess.run([rasterd_command(), "tokenize", "--config", path], check=True)
+            summary.stages.append((name, "ran", time.perf_counter() - began))
+            continue
+        stage = stages[name]
+        stage_config = with_profile(load_config(path, stage.model, env_prefix=ENV_PREFIX[name]), name, config.profile)
+        layout = OutputLayout.at(stage_config.outputs.root)
+        if root is not None and layout.root != root:
+            raise ValueError(f"pipeline: {path} writes under {layout.root}, the other stages under {root}")
+        root = layout.root
+        build_id = str(open_store(layout.rasters_store, "rasters").attrs["build_id"])
+        key = stage_key(name, config_hash(stage_config), build_id, {d: keys.get(d, "") for d in DEPENDS[name]})
+        keys[name] = key
+        if not config.force and up_to_date(layout, name, key, stage.outputs):
+            print(f"== {name}: up to date (same config, inputs and upstream stages), skipped", flush=True)
+            summary.stages.append((name, "skipped", time.perf_counter() - began))
+            if name == "evaluate":
+                summary.final = _saved_table(layout)
+            continue
+        print(f"== {name}", flush=True)
+        result = stage.run(stage_config, config_path=path, stage_key=key)
+        print(result, flush=True)
+        summary.stages.append((name, "ran", time.perf_counter() - began))
+        if name == "evaluate":
+            summary.final = result.table
+    return summary
+
+
+def _saved_table(layout: OutputLayout) -> str:
+    """The comparison table of the evaluation on disk (the evaluate stage was skipped)."""
+    from glyph_train.evaluate.report import comparison_table
+    from glyph_train.evaluate.run import FOLDER
+
+    result = json.loads((layout.analysis / FOLDER / "evaluation.json").read_text(encoding="utf-8"))
+    split = "test" if any("test" in w["splits"] for w in result["ways"].values()) else "val"
+    return f"{split} designs\n{comparison_table(result, split)}"

@@ -1,0 +1,30 @@
+"""Batched inference shared by the glyph classifiers and their evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def predict_logits(model: Any, inputs: Any, batch_size: int) -> np.ndarray:
+    """Label logits of ``model`` on ``inputs`` (an array or a dict of arrays), batch by batch.
+
+    Models with several outputs return a dict; the label logits are its ``logits`` entry.
+    """
+    first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
+    count = len(first)
+    parts = []
+    for start in range(0, count, batch_size):
+        batch = {k: v[start : start + batch_size] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[start : start + batch_size]
+        out = model.predict_on_batch(batch)
+        parts.append(np.asarray(out["logits"] if isinstance(out, dict) else out, dtype=np.float32))
+    return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+def top_k(logits: np.ndarray, k: int) -> np.ndarray:
+    """(N, k) class ids, best first (ties broken by the lower id)."""
+    k = min(k, logits.shape[1])
+    part = np.argpartition(-logits, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(logits, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
