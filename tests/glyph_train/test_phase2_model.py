@@ -28,7 +28,9 @@ def grid_batch(n: int, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, 
 
 def tiny_model(backbone: str = "transformer", **transformer: object) -> GridModelConfig:
     t = {"layers": 1, "d_model": 16, "heads": 2, "mlp_dim": 16, **transformer}
-    return GridModelConfig(backbone=backbone, embed_dim=8, transformer=TransformerConfig(**t), cnn=ResidualCnnConfig(blocks=2, width=8))
+    return GridModelConfig(
+        backbone=backbone, embed_dim=8, embedding_init="random", transformer=TransformerConfig(**t), cnn=ResidualCnnConfig(blocks=2, width=8)
+    )
 
 
 def compile_for_test(model: keras.Model, margin: MarginConfig, value: float = 0.0) -> MarginCrossEntropy:
@@ -87,6 +89,20 @@ def test_soft_embedding_of_one_hot_equals_the_hard_lookup():
     hard = layer([x["grid"], x["side"]])
     soft = layer([np.eye(VOCAB, dtype=np.float32)[x["grid"]], x["side"]])
     np.testing.assert_allclose(np.asarray(soft), np.asarray(hard), rtol=1e-6, atol=1e-6)
+
+
+def test_centroid_initialized_embedding_draws_each_primitive():
+    rng = np.random.default_rng(3)
+    centroids = rng.random((VOCAB - 1, 8)).astype(np.float32)
+    model = tiny_model().model_copy(update={"embedding_init": "centroids"})
+    net = build_grid_classifier(model, MarginConfig(), VOCAB, SIDE, CLASSES, aux=False, centroids=centroids)
+    table = np.asarray(net.embedding.table)
+    np.testing.assert_array_equal(table[0], 0)  # the empty cell embeds as blank paper
+    scale = table[1:] / centroids
+    np.testing.assert_allclose(scale, scale[0, 0], rtol=1e-5)  # every row is its centroid, one common scale
+    assert np.sqrt(np.mean(table[1:] ** 2)) == pytest.approx(1.0, rel=1e-4)
+    with pytest.raises(ValueError, match="embed_dim"):
+        build_grid_classifier(model, MarginConfig(), VOCAB, SIDE, CLASSES, aux=False, centroids=centroids[:, :4])
 
 
 def test_sinusoidal_encoding_tells_every_cell_apart():

@@ -57,6 +57,11 @@ class GridModelConfig(StrictModel):
 
     backbone: Literal["transformer", "cnn"] = Field("transformer", description="transformer (PLAN §7.2 A) or cnn (§7.2 B).")
     embed_dim: int = Field(64, ge=4, description="Embedding width of a primitive id (PLAN §7.1).")
+    embedding_init: Literal["centroids", "random"] = Field(
+        "centroids",
+        description="centroids: each primitive's row starts as its centroid's pixels (needs embed_dim = cell size², 64), "
+        "so training starts from a picture of the glyph; random: small random vectors.",
+    )
     positional: Literal["learned", "sinusoidal"] = Field("learned", description="2D positional encoding.")
     side_input: bool = Field(
         True,
@@ -102,17 +107,21 @@ class Phase2Profile(StrictModel):
 
 
 class Phase2Profiles(StrictModel):
+    # CPU profiles: a small Transformer (the d256 one trains at ~20 glyphs/s on 2 cores); batch 64 at a
+    # higher rate learned fastest per glyph seen in a comparison on 8K train glyphs (bench/README.md).
     quick: Phase2Profile = Phase2Profile(
-        epochs=2,
+        epochs=3,
         epoch_glyphs=16_384,
+        batch_size=64,
         early_stopping_patience=2,
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         model=GridModelConfig(transformer=TransformerConfig(layers=2, d_model=128, heads=4, mlp_dim=256)),
     )
     long: Phase2Profile = Phase2Profile(
-        epochs=12,
+        epochs=20,
+        batch_size=64,
         early_stopping_patience=3,
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         model=GridModelConfig(transformer=TransformerConfig(layers=2, d_model=128, heads=4, mlp_dim=256)),
     )
     full: Phase2Profile = Phase2Profile(margin=MarginConfig(kind="arcface"), joint=JointConfig(enabled=True))

@@ -151,9 +151,6 @@ def run_pipeline(config: PipelineConfig, config_path: str | None = None) -> Pipe
 
 def _saved_table(layout: OutputLayout) -> str:
     """The comparison table of the evaluation on disk (the evaluate stage was skipped)."""
-    from glyph_train.evaluate.report import comparison_table
-    from glyph_train.evaluate.run import FOLDER
+    from glyph_train.evaluate.run import FOLDER, headline
 
-    result = json.loads((layout.analysis / FOLDER / "evaluation.json").read_text(encoding="utf-8"))
-    split = "test" if any("test" in w["splits"] for w in result["ways"].values()) else "val"
-    return f"{split} designs\n{comparison_table(result, split)}"
+    return headline(json.loads((layout.analysis / FOLDER / "evaluation.json").read_text(encoding="utf-8")))

@@ -47,6 +47,13 @@ class EvaluateSummary:
         return "\n".join(lines)
 
 
+def headline(result: dict[str, Any]) -> str:
+    """The comparison table of the held-out split (test when evaluated, else the first split)."""
+    splits = next(iter(result["ways"].values()))["splits"] if result["ways"] else {}
+    split = "test" if "test" in splits else next(iter(splits), "test")
+    return f"{split} designs\n{report.comparison_table(result, split)}"
+
+
 def font_names(table: GlyphTable) -> list[str]:
     """Readable font names: design group and a short hash (fonts of one design differ by weight or width)."""
     return [
@@ -149,14 +156,12 @@ def run_evaluate(config: EvaluateConfig, config_path: str | None = None, stage_k
     figures = write_outputs(folder, result, source, table, rows_of)
     report_path = report.write_markdown(folder / "report.md", result, figures)
     json_path = report.write_json(folder / "evaluation.json", result)
-    split = "test" if "test" in config.splits else config.splits[0]
-    table_text = report.comparison_table(result, split)
     record_run(
         layout, "glyph-train evaluate", {"evaluate": config_hash(config)},
         inputs=result["inputs"], outputs={"report": str(report_path), "json": str(json_path)},
         config_path=config_path, stage_key=stage_key,
     )  # fmt: skip
-    return EvaluateSummary(f"{split} designs\n{table_text}", result, str(report_path), time.perf_counter() - began)
+    return EvaluateSummary(headline(result), result, str(report_path), time.perf_counter() - began)
 
 
 def write_outputs(folder: Path, result: dict[str, Any], source: RasterSource, table: GlyphTable, rows_of: dict[str, np.ndarray]) -> dict[str, str]:

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 from glyph_core.classifier_config import GridModelConfig, MarginConfig
 from keras import layers
 
 from glyph_train.data.glyphs import AUX_TARGETS, SIDE_FEATURES
 from glyph_train.phase2.backbones import ResidualCnnBackbone, TransformerBackbone
-from glyph_train.phase2.embedding import GridEmbedding
+from glyph_train.phase2.embedding import GridEmbedding, centroid_table
 from glyph_train.phase2.heads import CosineLogits
 
 
@@ -87,11 +88,28 @@ def build_backbone(model: GridModelConfig, grid_side: int) -> keras.Model:
 
 
 def build_grid_classifier(
-    model: GridModelConfig, margin: MarginConfig, vocab: int, grid_side: int, classes: int, aux: bool
+    model: GridModelConfig,
+    margin: MarginConfig,
+    vocab: int,
+    grid_side: int,
+    classes: int,
+    aux: bool,
+    centroids: np.ndarray | None = None,
 ) -> GridClassifier:
+    """A fresh Phase 2 model; ``centroids`` (K, cell²) are needed for ``embedding_init: centroids``."""
+    initial = None
+    if model.embedding_init == "centroids":
+        if centroids is None or centroids.shape != (vocab - 1, model.embed_dim):
+            shape = None if centroids is None else centroids.shape
+            raise ValueError(
+                f"embedding_init centroids needs {vocab - 1} centroids of embed_dim={model.embed_dim} pixels, got {shape}; "
+                "set embed_dim to the cell size squared or embedding_init: random"
+            )
+        initial = centroid_table(centroids)
     embedding = GridEmbedding(
-        vocab, model.embed_dim, grid_side, model.positional, len(SIDE_FEATURES) if model.side_input else 0, name="embedding"
-    )
+        vocab, model.embed_dim, grid_side, model.positional, len(SIDE_FEATURES) if model.side_input else 0,
+        initial_table=initial, name="embedding",
+    )  # fmt: skip
     return GridClassifier(
         embedding,
         build_backbone(model, grid_side),

@@ -13,6 +13,15 @@ import numpy as np
 from keras import layers, ops
 
 
+def centroid_table(centroids: np.ndarray) -> np.ndarray:
+    """(K + 1, cell²) embedding rows that draw each primitive: its centroid's ink (the empty id 0 is blank),
+    scaled to unit RMS overall. The embedded grid then starts as a picture of the glyph, which a model
+    learns from far faster than from random vectors."""
+    pixels = np.asarray(centroids, dtype=np.float32)
+    pixels = pixels / (np.sqrt(np.mean(pixels**2)) + 1e-6)
+    return np.concatenate([np.zeros((1, pixels.shape[1]), np.float32), pixels]).astype(np.float32)
+
+
 def sinusoidal_2d(side: int, dim: int) -> np.ndarray:
     """(side, side, dim) encoding: the first half of the channels encodes the row, the second the column."""
     if dim % 4:
@@ -31,9 +40,20 @@ class GridEmbedding(layers.Layer):
     """``(tokens, side)`` -> (B, G, G, dim): tokens are int ids (B, G, G) or probabilities (B, G, G, vocab)."""
 
     def __init__(
-        self, vocab: int, dim: int, grid_side: int, positional: str = "learned", side_features: int = 0, **kwargs: Any
+        self,
+        vocab: int,
+        dim: int,
+        grid_side: int,
+        positional: str = "learned",
+        side_features: int = 0,
+        initial_table: np.ndarray | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if initial_table is not None and tuple(initial_table.shape) != (vocab, dim):
+            raise ValueError(f"initial embedding table of shape {initial_table.shape}, expected {(vocab, dim)}")
+        # Only the first build uses it; a saved model restores the trained table, so it stays out of the config.
+        self.initial_table = initial_table
         if positional not in ("learned", "sinusoidal"):
             raise ValueError(f"positional must be 'learned' or 'sinusoidal', got {positional!r}")
         self.vocab, self.dim, self.grid_side = vocab, dim, grid_side
@@ -41,9 +61,12 @@ class GridEmbedding(layers.Layer):
         self.side_projection = layers.Dense(dim, name="side_projection") if side_features else None
 
     def build(self, input_shape: Any) -> None:
-        self.table = self.add_weight(
-            shape=(self.vocab, self.dim), initializer=keras.initializers.RandomNormal(stddev=0.02), name="table"
+        initializer = (
+            keras.initializers.RandomNormal(stddev=0.02)
+            if self.initial_table is None
+            else keras.initializers.Constant(self.initial_table)
         )
+        self.table = self.add_weight(shape=(self.vocab, self.dim), initializer=initializer, name="table")
         side = self.grid_side
         if self.positional == "learned":
             self.position = self.add_weight(

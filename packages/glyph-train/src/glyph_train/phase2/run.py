@@ -170,7 +170,7 @@ def run_phase2(config: Phase2Config, config_path: str | None = None, stage_key: 
     folder = layout.checkpoints("phase2")
 
     def new_model() -> keras.Model:
-        return build_grid_classifier(profile.model, profile.margin, data.vocab, source.grid_side, classes, aux)
+        return build_grid_classifier(profile.model, profile.margin, data.vocab, source.grid_side, classes, aux, data.centroids)
 
     model, state = prepare_run(
         folder, identity, config.resume, strategy, new_model, lambda m: compile_phase2(m, config, profile, settings, classes)
