@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Phase 1 with the `full` profile on a GPU machine, as one script: switches the virtual environment from
-# tensorflow-cpu to TensorFlow with its CUDA wheels (glyph-train's `gpu` extra), fits the primitives if
-# they are missing, trains, and keeps the card's name next to the run's metrics (outputs/analysis/phase1/).
+# The `full` profiles on a GPU machine, as one script: switches the virtual environment from
+# tensorflow-cpu to TensorFlow with its CUDA wheels (glyph-train's `gpu` extra), then runs the training
+# pipeline (primitives, tokenize, Phase 1, Phase 2 with the arcface margin and joint fine-tuning, the
+# baseline, evaluation) and keeps the card's name beside the results (outputs/analysis/gpu.txt).
 # Run from the repository root after `make install` and `make build` (the rasters store must exist).
-#   scripts/train-gpu.sh                      # PHASE1_* variables still override the config
+#   scripts/train-gpu.sh                      # PIPELINE_*, PHASE1_*, PHASE2_*, ... variables still apply
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
@@ -15,10 +16,9 @@ if [ "$(gpus)" = "0" ]; then
   "$BIN/pip" install -q "tensorflow[and-cuda]==2.21.0"
 fi
 [ "$(gpus)" != "0" ] || { echo "train-gpu: TensorFlow sees no GPU" >&2; exit 1; }
-mkdir -p outputs/analysis/phase1 outputs/logs
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee outputs/analysis/phase1/gpu.txt
+mkdir -p outputs/analysis outputs/logs
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee outputs/analysis/gpu.txt
 
-test -f outputs/primitives/primitive_centroids.npy || "$BIN/glyph-train" primitives --config configs/primitives.yaml
-# A GPU takes cells faster than two threads cut them: prepare chunks on more cores.
-PHASE1_PROFILE=${PHASE1_PROFILE:-full} PHASE1_DATA__WORKERS=${PHASE1_DATA__WORKERS:-8} "$BIN/glyph-train" phase1 --config configs/phase1.yaml 2>&1 \
-  | tee outputs/logs/phase1_gpu.log
+# A GPU takes cells faster than two threads cut them: prepare Phase 1 chunks on more cores.
+PIPELINE_PROFILE=${PIPELINE_PROFILE:-full} PHASE1_DATA__WORKERS=${PHASE1_DATA__WORKERS:-8} \
+  "$BIN/glyph-train" pipeline --config configs/pipeline.yaml 2>&1 | tee outputs/logs/pipeline_gpu.log

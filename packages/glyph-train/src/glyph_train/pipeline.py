@@ -2,8 +2,9 @@
 
 A stage's key hashes its own config, the rasters build it reads and the keys of the stages it
 depends on; each stage records its key in the run history. A stage is up to date when the latest
-run of its command recorded the same key and left its outputs in place, so editing one config
-reruns that stage and everything downstream, and a second `make demo` only prints the table.
+run of its command recorded the same key and left its outputs in place, and no stage it depends on
+ran in this pipeline run. Editing one config reruns that stage and everything downstream, and a
+second `make demo` only prints the table.
 Tokenizing is rasterd's job: the pipeline runs `rasterd tokenize`, which skips itself when its
 store is current.
 """
@@ -134,14 +135,18 @@ def run_pipeline(config: PipelineConfig, config_path: str | None = None) -> Pipe
         build_id = str(open_store(layout.rasters_store, "rasters").attrs["build_id"])
         key = stage_key(name, config_hash(stage_config), build_id, {d: keys.get(d, "") for d in DEPENDS[name]})
         keys[name] = key
-        if not config.force and up_to_date(layout, name, key, stage.outputs):
+        # A stage downstream of one that just ran reads new outputs, whatever its key says.
+        fresh_upstream = any(status == "ran" and stage in DEPENDS[name] for stage, status, _ in summary.stages)
+        if not config.force and not fresh_upstream and up_to_date(layout, name, key, stage.outputs):
             print(f"== {name}: up to date (same config, inputs and upstream stages), skipped", flush=True)
             summary.stages.append((name, "skipped", time.perf_counter() - began))
             if name == "evaluate":
                 summary.final = _saved_table(layout)
             continue
         print(f"== {name}", flush=True)
-        result = stage.run(stage_config, config_path=path, stage_key=key)
+        # The stage is stale: a checkpoint of its old settings is replaced, not refused.
+        kwargs = {"restart_stale": True} if name in ("phase1", "phase2", "baseline") else {}
+        result = stage.run(stage_config, config_path=path, stage_key=key, **kwargs)
         print(result, flush=True)
         summary.stages.append((name, "ran", time.perf_counter() - began))
         if name == "evaluate":

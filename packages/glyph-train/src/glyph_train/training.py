@@ -104,9 +104,17 @@ def prepare_run(
     strategy: Any,
     new_model: Callable[[], keras.Model],
     compile_model: Callable[[keras.Model], None],
+    restart_stale: bool = False,
 ) -> tuple[keras.Model, TrainingState]:
-    """The model and state to train from: a matching checkpoint when resuming, else a fresh compiled model."""
+    """The model and state to train from: a matching checkpoint when resuming, else a fresh compiled model.
+
+    A checkpoint of another run is refused, naming what differs, unless ``restart_stale`` (the pipeline
+    reruns a stage because its config or inputs changed) says to replace it.
+    """
     state = TrainingState.load(folder)
+    if state is not None and resume and restart_stale and any(state.identity.get(k) != v for k, v in identity.items()):
+        print(f"{folder}: the checkpoint belongs to other settings or inputs; starting a new run", flush=True)
+        state = None
     if state is not None and resume:
         check_identity(
             f"checkpoint {folder / LAST}", state.identity, identity,

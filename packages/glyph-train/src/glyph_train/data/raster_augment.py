@@ -34,12 +34,14 @@ def change_stroke(mask: np.ndarray, steps: int) -> np.ndarray:
     return mask
 
 
-def warp(mask: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Apply a 2x2 linear map (on (row, col)) pivoting on the ink box's top-left, then put that corner back."""
+def warp(mask: np.ndarray, matrix: np.ndarray, anchor: tuple[int, int] | None = None) -> np.ndarray:
+    """Apply a 2x2 linear map (on (row, col)) to the ink box, then put its top-left corner at ``anchor``
+    (default: where the ink box's top-left was)."""
     box = ink_box(mask)
     if box is None:
         return mask
-    top, left, bottom, right = box
+    _, _, bottom, right = box
+    top, left = box[:2]
     crop = mask[top : bottom + 1, left : right + 1]
     h, w = crop.shape
     # Only the ink box is warped (a few times cheaper than the canvas), into a box that holds its image.
@@ -53,6 +55,8 @@ def warp(mask: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     if new_box is None:
         return mask
     size = mask.shape[0]
+    if anchor is not None:
+        top, left = anchor
     piece = out[new_box[0] : new_box[2] + 1, new_box[1] : new_box[3] + 1][: size - top, : size - left]
     result = np.zeros(mask.shape, dtype=bool)
     result[top : top + piece.shape[0], left : left + piece.shape[1]] = piece
@@ -80,6 +84,10 @@ def augment_rasters(
     chosen = np.flatnonzero(rng.random(len(out)) < config.share)
     for i in chosen:
         mask = out[i].astype(bool)
+        box = ink_box(mask)
+        if box is None:
+            continue
+        # Erosion eats ink at the canvas edge too, so the anchor is taken before the stroke changes.
         mask = change_stroke(mask, int(rng.integers(-config.stroke_px, config.stroke_px + 1)))
-        out[i] = warp(mask, random_matrix(config, rng))
+        out[i] = warp(mask, random_matrix(config, rng), anchor=box[:2])
     return out, chosen

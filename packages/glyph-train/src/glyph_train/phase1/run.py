@@ -82,7 +82,8 @@ def sample_rows(rows: np.ndarray, count: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(rows, size=count, replace=False))
 
 
-def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: str | None = None) -> Phase1Summary:
+def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: str | None = None, restart_stale: bool = False
+) -> Phase1Summary:
     import keras
     import tensorflow as tf
 
@@ -114,7 +115,7 @@ def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: 
 
     identity = training_identity(config, chash, source.build_id)
     model, state = prepare_run(
-        folder, identity, config.resume, strategy, new_model, lambda m: compile_classifier(m, settings)
+        folder, identity, config.resume, strategy, new_model, lambda m: compile_classifier(m, settings), restart_stale
     )
     resumed_at = state.epoch
     val_data, val_count = None, None  # a finished run trains no more and needs no early-stopping set

@@ -61,7 +61,9 @@ def score_joint(model: keras.Model, rasters: PackedRasters, table: GlyphTable, r
     }
 
 
-def run_joint(config: Phase2Config, layout: OutputLayout, data: GridData, phase2: keras.Model, identity: dict[str, str]) -> dict[str, Any]:
+def run_joint(
+    config: Phase2Config, layout: OutputLayout, data: GridData, phase2: keras.Model, identity: dict[str, str], restart_stale: bool = False
+) -> dict[str, Any]:
     from glyph_train.phase2.run import MONITOR, compile_phase2
 
     profile, joint = config.active, config.active.joint
@@ -86,7 +88,7 @@ def run_joint(config: Phase2Config, layout: OutputLayout, data: GridData, phase2
     constant = config.schedule.model_copy(update={"kind": "plateau"})
     compile_config = config.model_copy(update={"schedule": constant})
     model, state = prepare_run(
-        folder, joint_identity, config.resume, _default_strategy(), new_model, lambda m: compile_phase2(m, compile_config, profile, settings, len(table.labels)),
+        folder, joint_identity, config.resume, _default_strategy(), new_model, lambda m: compile_phase2(m, compile_config, profile, settings, len(table.labels)), restart_stale,
     )  # fmt: skip
     rasters = PackedRasters(source, np.arange(source.count))
     augment = config.input.raster_augment

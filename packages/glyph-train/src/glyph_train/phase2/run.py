@@ -141,7 +141,8 @@ def grid_scores(model: keras.Model, data: GridData, grids: np.ndarray, rows: np.
     }
 
 
-def run_phase2(config: Phase2Config, config_path: str | None = None, stage_key: str | None = None) -> Phase2Summary:
+def run_phase2(config: Phase2Config, config_path: str | None = None, stage_key: str | None = None, restart_stale: bool = False
+) -> Phase2Summary:
     began = time.perf_counter()
     layout = OutputLayout.at(config.outputs.root)
     strategy = make_strategy(config.distribute)
@@ -173,8 +174,9 @@ def run_phase2(config: Phase2Config, config_path: str | None = None, stage_key: 
         return build_grid_classifier(profile.model, profile.margin, data.vocab, source.grid_side, classes, aux, data.centroids)
 
     model, state = prepare_run(
-        folder, identity, config.resume, strategy, new_model, lambda m: compile_phase2(m, config, profile, settings, classes)
-    )
+        folder, identity, config.resume, strategy, new_model,
+        lambda m: compile_phase2(m, config, profile, settings, classes), restart_stale,
+    )  # fmt: skip
     augmenting = config.input.raster_augment.share > 0
     preparer = GridPreparer(
         table, train_grids, config.input, data.vocab, aux,
@@ -208,7 +210,7 @@ def run_phase2(config: Phase2Config, config_path: str | None = None, stage_key: 
     if profile.joint.enabled:
         from glyph_train.phase2.joint_run import run_joint
 
-        joint = run_joint(config, layout, data, best, identity)
+        joint = run_joint(config, layout, data, best, identity, restart_stale)
     if not chief:
         return _summary(config, best, state, scores, joint, "", began)
 

@@ -1,0 +1,171 @@
+"""The whole training side on the small real store: `glyph-train pipeline` (primitives, tokenize, Phase 1,
+Phase 2, baseline, evaluate), its stage skipping, Phase 2's outputs and resume, and evaluation on a
+second database whose labels the models partly never saw."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config, PipelineConfig
+from glyph_core.config import PrimitivesConfig
+from glyph_core.paths import OutputLayout
+from glyph_core.runs import read_runs
+from glyph_train.pipeline import run_pipeline
+
+from train_helpers import SMALL_CLUSTERS, copy_outputs, rasterizer_config, tiny_phase1
+
+pytestmark = pytest.mark.slow
+STAGES = ["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate"]
+
+
+def tiny_phase2(root: Path, **changes: object) -> Phase2Config:
+    quick = {
+        "epochs": 6, "batch_size": 32, "early_stopping_patience": 6, "learning_rate": 2e-3,
+        "model": {"transformer": {"layers": 1, "d_model": 32, "heads": 2, "mlp_dim": 64}},
+    }  # fmt: skip
+    data = {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "tensorboard": False,
+            "input": {"raster_augment": {"share": 0.3}}, "schedule": {"warmup_epochs": 0.2}, **changes}  # fmt: skip
+    return Phase2Config.model_validate(data)
+
+
+def tiny_baseline(root: Path) -> BaselineConfig:
+    quick = {"epochs": 1, "epoch_glyphs": 128, "batch_size": 32, "early_stopping_patience": 1}
+    return BaselineConfig.model_validate(
+        {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "model": {"alpha": 0.35}, "tensorboard": False}
+    )
+
+
+def write_configs(folder: Path, root: Path, db: Path, **phase2_changes: object) -> PipelineConfig:
+    """YAML files of tiny stage configs, and the pipeline config naming them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    configs = {
+        "primitives": PrimitivesConfig(outputs={"root": str(root)}, clusters=SMALL_CLUSTERS),
+        "tokenize": rasterizer_config(db, root),
+        "phase1": tiny_phase1(root),
+        "phase2": tiny_phase2(root, **phase2_changes),
+        "baseline": tiny_baseline(root),
+        "evaluate": EvaluateConfig(outputs={"root": str(root)}, min_font_glyphs=5),
+    }
+    paths = {}
+    for name, config in configs.items():
+        paths[name] = str(folder / f"{name}.yaml")
+        Path(paths[name]).write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
+    return PipelineConfig(stages=STAGES, configs=paths)
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(rasters_root, small_glyphs_db, tmp_path_factory):
+    """The small store taken through the whole pipeline once: (outputs root, configs folder, first summary)."""
+    base = tmp_path_factory.mktemp("pipeline")
+    root = copy_outputs(rasters_root, base / "outputs")
+    config = write_configs(base / "configs", root, small_glyphs_db)
+    return root, base, config, run_pipeline(config)
+
+
+def statuses(summary) -> dict[str, str]:
+    return {name: status for name, status, _ in summary.stages}
+
+
+def test_first_run_runs_every_stage_and_evaluates_three_ways(pipeline_run):
+    root, _, _, summary = pipeline_run
+    assert statuses(summary) == {s: "ran" for s in STAGES}
+    layout = OutputLayout.at(root)
+    result = json.loads((layout.analysis / "evaluate" / "evaluation.json").read_text())
+    assert set(result["ways"]) == {"phase2_true_grids", "end_to_end", "baseline"}
+    for way in result["ways"].values():
+        assert way["params"] > 0 and way["flops"] > 0
+        test = way["splits"]["test"]
+        assert test["count"] > 0
+        assert test["top1_strict"] <= test["top1_alt"] <= test["top5_alt"]
+        assert 0 < test["strict_ceiling"] <= 1
+    # End to end costs Phase 1 on every cell on top of Phase 2.
+    assert result["ways"]["end_to_end"]["flops"] > result["ways"]["phase2_true_grids"]["flops"]
+    report = (layout.analysis / "evaluate" / "report.md").read_text()
+    assert "phase2_true_grids" in report and "end_to_end" in report and "baseline" in report
+    for name in ("per_class_test.png", "per_design_test.png", "confusions_end_to_end_test.png"):
+        assert (layout.analysis / "evaluate" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| phase2_true_grids" in str(summary.final)
+
+
+def test_phase2_learns_clearly_above_chance_on_unseen_designs(pipeline_run):
+    root, *_ = pipeline_run
+    result = json.loads((OutputLayout.at(root).analysis / "evaluate" / "evaluation.json").read_text())
+    chance = 1 / len(result["labels"])
+    for way in ("phase2_true_grids", "end_to_end"):
+        assert result["ways"][way]["splits"]["test"]["top5_alt"] > 20 * chance, way
+        assert result["ways"][way]["splits"]["val"]["top1_alt"] > 5 * chance, way
+
+
+def test_phase2_writes_metrics_and_a_finished_run_resumes_without_training(pipeline_run, tmp_path):
+    from glyph_train.phase2.run import run_phase2
+
+    shared, base, _, _ = pipeline_run
+    root = Path(shutil.copytree(shared, tmp_path / "outputs"))  # a run of its own must not touch the shared history
+    layout = OutputLayout.at(root)
+    metrics = json.loads((layout.analysis / "phase2" / "metrics.json").read_text())
+    assert metrics["training"]["epochs_run"] >= 1
+    assert set(metrics["scores"]) == {"val true", "val predicted", "test true", "test predicted"}
+    record = [r for r in read_runs(layout) if r["command"] == "glyph-train phase2"][-1]
+    assert record["stage_key"] and Path(record["outputs"]["checkpoint"]).is_file()
+    config = Phase2Config.model_validate(yaml.safe_load((base / "configs" / "phase2.yaml").read_text()))
+    again = run_phase2(config.model_copy(update={"outputs": config.outputs.model_copy(update={"root": str(root)})}))
+    assert again.epochs_run == metrics["training"]["epochs_run"]  # resumed a finished run: no new epochs
+    assert again.scores == metrics["scores"]
+
+
+def test_second_run_skips_every_stage_and_a_changed_config_reruns_it_and_downstream(pipeline_run, small_glyphs_db):
+    root, base, config, _ = pipeline_run
+    second = run_pipeline(config)
+    assert statuses(second) == {**{s: "skipped" for s in STAGES}, "tokenize": "ran"}  # rasterd skips itself
+    assert "| phase2_true_grids" in str(second.final)  # the table is printed from the saved evaluation
+    changed = write_configs(base / "configs", root, small_glyphs_db, seed=7)
+    third = run_pipeline(changed)
+    assert statuses(third) == {
+        "primitives": "skipped", "tokenize": "ran", "phase1": "skipped", "phase2": "ran", "baseline": "skipped", "evaluate": "ran",
+    }  # fmt: skip
+    # A deleted output makes its stage stale even with the same key.
+    shutil.rmtree(OutputLayout.at(root).checkpoints("baseline"))
+    fourth = run_pipeline(changed)
+    assert statuses(fourth)["baseline"] == "ran" and statuses(fourth)["evaluate"] == "ran"
+
+
+def test_evaluate_on_a_second_database_reports_unknown_labels_apart(pipeline_run, tmp_path, font_file):
+    from glyph_core.config import IngestConfig
+    from glyph_train.evaluate.run import run_evaluate
+    from rasterd.build import run_build
+    from rasterd.ingest.run import run_ingest
+
+    root, *_ = pipeline_run
+    # Other fonts, every label kept: some of them the models never saw.
+    fonts = [font_file("truetype/noto/NotoNastaliqUrdu-Regular.ttf"), font_file("truetype/kacst-one/KacstOne-Bold.ttf")]
+    db = tmp_path / "dataset" / "glyphs.db"
+    run_ingest(IngestConfig(fonts=[str(f) for f in fonts], database=str(db), workers=1, outputs={"root": str(tmp_path / "ingest")}))
+    other = tmp_path / "other"
+    build = rasterizer_config(db, other).model_copy(update={"labels": rasterizer_config(db, other).labels.model_copy(update={"min_count": 1})})
+    run_build(build)
+
+    summary = run_evaluate(EvaluateConfig(
+        outputs={"root": str(root)}, splits=["test"], min_font_glyphs=5,
+        external=[{"name": "other-fonts", "outputs_root": str(other)}],
+    ))  # fmt: skip
+    ext = summary.result["external"]["other-fonts"]
+    home_labels = set(summary.result["labels"])
+    other_table = OutputLayout.at(other)
+    from glyph_train.data.glyphs import load_glyph_table
+    from glyph_train.data.stores import open_rasters
+
+    table = load_glyph_table(open_rasters(other_table), other_table)
+    unknown_rows = int(sum(table.labels[i] not in home_labels for i in table.label))
+    assert unknown_rows > 0
+    assert ext["unknown"]["rows"] == unknown_rows
+    assert sum(ext["unknown"]["labels"].values()) == unknown_rows
+    assert set(ext["unknown"]["labels"]) == {table.labels[i] for i in np.unique(table.label)} - home_labels
+    known_counted = sum(split["count"] for split in ext["ways"]["end_to_end"]["splits"].values())
+    assert known_counted + unknown_rows == len(table.label)
+    assert "other-fonts" in Path(summary.report_path).read_text()

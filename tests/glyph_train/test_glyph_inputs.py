@@ -1,0 +1,92 @@
+"""Glyph-level inputs: size cues, raster augmentation that keeps the anchor, token noise, the resumable stream."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glyph_core.classifier_config import RasterAugmentConfig
+from glyph_train.data.glyph_stream import GlyphBatches, add_token_noise
+from glyph_train.data.glyphs import size_cues
+from glyph_train.data.raster_augment import augment_rasters, change_stroke, ink_box, random_matrix, warp
+
+
+def bar(top: int, left: int, height: int, width: int, size: int = 128) -> np.ndarray:
+    mask = np.zeros((size, size), dtype=bool)
+    mask[top : top + height, left : left + width] = True
+    return mask
+
+
+def test_size_cues_by_hand():
+    # A tall bar 100 units wide, 700 high, from -50 to 650, in a font whose em height is 1000.
+    bbox = np.array([[10.0, -50.0, 110.0, 650.0], [0.0, 0.0, 0.0, 0.0]])
+    cues = size_cues(bbox, np.array([0.7, 0.0]), np.array([False, True]))
+    np.testing.assert_allclose(cues[0], [0.7, np.log((100 + 1) / (700 + 1)), -0.05, 0.65, 0.0], rtol=1e-5)
+    assert np.isfinite(cues[1]).all() and cues[1, 4] == 1.0  # an empty outline gives finite cues
+
+
+def test_warp_keeps_the_top_left_anchor_and_changes_the_ink():
+    mask = bar(0, 0, 100, 12)  # an alef-like bar anchored top-left
+    config = RasterAugmentConfig(slant_max=0.3, scale_jitter=0.1, rotate_deg=5)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        out = warp(mask, random_matrix(config, rng))
+        assert ink_box(out)[:2] == (0, 0)
+        assert out.sum() > 0.5 * mask.sum()
+    slanted = warp(mask, np.array([[1.0, 0.0], [-0.3, 1.0]]))
+    assert ink_box(slanted)[3] > ink_box(mask)[3] + 20  # the bar leans: it is wider now
+
+
+def test_a_diacritic_keeps_its_anchor_inside_the_64px_box():
+    dot = bar(0, 0, 20, 20)
+    config = RasterAugmentConfig(share=1.0)
+    out, chosen = augment_rasters(np.stack([dot] * 16).astype(np.uint8), config, np.random.default_rng(1))
+    assert len(chosen) == 16
+    for mask in out:
+        assert ink_box(mask)[:2] == (0, 0)
+        assert ink_box(mask)[2] < 32 and ink_box(mask)[3] < 32
+
+
+def test_stroke_change_thickens_and_thins_but_never_erases():
+    mask = bar(10, 10, 40, 6)
+    assert change_stroke(mask, 1).sum() > mask.sum() > change_stroke(mask, -1).sum() > 0
+    hair = bar(10, 10, 40, 1)
+    assert change_stroke(hair, -1).sum() == hair.sum()  # eroding a hairline would erase it: skipped
+
+
+def test_augmentation_share_and_seed():
+    masks = np.stack([bar(0, 0, 50 + i, 10) for i in range(40)]).astype(np.uint8)
+    untouched, chosen = augment_rasters(masks, RasterAugmentConfig(share=0.0), np.random.default_rng(0))
+    assert len(chosen) == 0 and np.array_equal(untouched, masks)
+    a = augment_rasters(masks, RasterAugmentConfig(share=0.5), np.random.default_rng(5))
+    b = augment_rasters(masks, RasterAugmentConfig(share=0.5), np.random.default_rng(5))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) and 5 < len(a[1]) < 35
+
+
+def test_token_noise_touches_only_ink_cells_at_the_asked_rate():
+    rng = np.random.default_rng(0)
+    grids = np.zeros((200, 16, 16), dtype=np.int32)
+    grids[:, :8] = rng.integers(1, 100, (200, 8, 16))
+    noisy = add_token_noise(grids, 0.02, 0.05, 100, np.random.default_rng(1))
+    changed = noisy != grids
+    assert not changed[grids == 0].any()
+    assert 0.015 < changed.sum() / (grids != 0).sum() < 0.05
+    assert noisy.min() >= 0 and noisy.max() < 100 and (noisy[grids != 0] != 0).all()
+    assert add_token_noise(grids, 0.0, 0.0, 100, rng) is grids
+
+
+def test_the_stream_is_seeded_and_resumes_at_the_same_batch():
+    rows = np.arange(100, 150)
+    prepare = lambda r, rng: (r.copy(), rng.integers(0, 1000))  # noqa: E731
+    full = GlyphBatches(rows, 8, seed=3, prepare=prepare)
+    first = [b for _, b in zip(range(14), full)]
+    again = [b for _, b in zip(range(14), GlyphBatches(rows, 8, seed=3, prepare=prepare))]
+    resumed = [b for _, b in zip(range(4), GlyphBatches(rows, 8, seed=3, prepare=prepare, start_batch=10))]
+    for x, y in zip(first, again):
+        assert np.array_equal(x[0], y[0]) and x[1] == y[1]
+    for x, y in zip(first[10:], resumed):
+        assert np.array_equal(x[0], y[0]) and x[1] == y[1]
+    per_pass = np.concatenate([b[0] for b in first[:6]])  # 6 batches of 8 per pass of 50 rows
+    assert len(np.unique(per_pass)) == 48
+    with pytest.raises(ValueError, match="cannot fill one batch"):
+        GlyphBatches(rows[:4], 8, seed=0, prepare=prepare)
