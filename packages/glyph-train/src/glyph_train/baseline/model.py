@@ -1,0 +1,106 @@
+"""The baseline model: a MobileNetV3Small backbone over the binary raster and a dense head over glyph labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keras
+from glyph_core.classifier_config import MobileNetConfig
+from keras import layers
+
+
+@keras.saving.register_keras_serializable(package="glyph_train")
+class RasterBackbone(keras.Model):
+    """(B, S, S, 1) 0/1 masks -> one pooled feature vector per raster.
+
+    The preprocessing piece is the first layer: 0/1 ink to [-1, 1], the range MobileNet's own
+    preprocessing gives images. The rest is keras.applications' MobileNetV3Small without its top,
+    no pretrained weights (ImageNet filters do not fit one-channel binary glyphs).
+    """
+
+    def __init__(
+        self,
+        canvas_size: int = 128,
+        alpha: float = 1.0,
+        minimalistic: bool = False,
+        batch_norm_momentum: float = 0.99,
+        **kwargs: Any,
+    ) -> None:
+        rasters = keras.Input((canvas_size, canvas_size, 1), name="rasters")
+        signed = layers.Rescaling(2.0, offset=-1.0, name="to_signed")(rasters)
+        mobilenet = keras.applications.MobileNetV3Small(
+            input_shape=(canvas_size, canvas_size, 1),
+            input_tensor=signed,
+            alpha=alpha,
+            minimalistic=minimalistic,
+            include_top=False,
+            weights=None,
+            pooling="avg",
+            include_preprocessing=False,
+        )
+        # Keras' 0.999 suits ImageNet-length runs; the quick profile's few hundred steps would leave
+        # the moving statistics mostly at their initial values and spoil every validation score.
+        for layer in mobilenet.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.momentum = batch_norm_momentum
+        super().__init__(inputs=rasters, outputs=mobilenet.output, **kwargs)
+        self.canvas_size = canvas_size
+        self.alpha = alpha
+        self.minimalistic = minimalistic
+        self.batch_norm_momentum = batch_norm_momentum
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "canvas_size": self.canvas_size,
+            "alpha": self.alpha,
+            "minimalistic": self.minimalistic,
+            "batch_norm_momentum": self.batch_norm_momentum,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RasterBackbone:
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="glyph_train")
+class RasterClassifier(keras.Model):
+    """Backbone features -> dropout -> one logit per label of the rasters store (train with from_logits=True)."""
+
+    def __init__(self, backbone: RasterBackbone, num_labels: int, dropout: float = 0.2, **kwargs: Any) -> None:
+        rasters = keras.Input(backbone.input_shape[1:], name="rasters")
+        x = backbone(rasters)
+        x = layers.Dropout(dropout, name="dropout")(x)
+        logits = layers.Dense(num_labels, name="logits")(x)
+        super().__init__(inputs=rasters, outputs=logits, **kwargs)
+        self.backbone = backbone
+        self.num_labels = num_labels
+        self.dropout = dropout
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "num_labels": self.num_labels,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RasterClassifier:
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(**config)
+
+
+def build_baseline(num_labels: int, canvas_size: int, config: MobileNetConfig) -> RasterClassifier:
+    backbone = RasterBackbone(canvas_size=canvas_size, alpha=config.alpha, minimalistic=config.minimalistic)
+    return RasterClassifier(backbone, num_labels, dropout=config.dropout)
+
+
+def load_baseline(path: str | Path, compile: bool = True) -> keras.Model:
+    """A saved baseline model (.keras); importing this module registers the classes Keras needs."""
+    return keras.saving.load_model(path, compile=compile)
+

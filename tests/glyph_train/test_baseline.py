@@ -1,0 +1,107 @@
+"""The one-stage baseline: MobileNetV3Small round trip, and `glyph-train baseline` on a real store with resume."""
+
+import json
+
+import numpy as np
+import pytest
+
+from glyph_core.classifier_config import BaselineConfig, MobileNetConfig
+from glyph_core.store import StoreError
+
+from glyph_train.baseline.model import RasterBackbone, RasterClassifier, build_baseline, load_baseline
+from glyph_train.baseline.run import METRICS_FILE, run_baseline, top_k_accuracy
+from glyph_train.training import BEST, LAST, STATE, CheckpointAndStop
+from train_helpers import check_save_and_reload
+
+
+def tiny_baseline(root, **overrides) -> BaselineConfig:
+    """A baseline config that trains for seconds on the small store."""
+    quick = {"epochs": 1, "epoch_glyphs": 64, "batch_size": 16, "early_stopping_patience": 2}
+    quick.update(overrides.pop("quick", {}))
+    data = {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "model": {"alpha": 0.25},
+            "eval_batch_size": 128, "tensorboard": False, **overrides}  # fmt: skip
+    return BaselineConfig.model_validate(data)
+
+
+def test_model_shape_and_the_plan_size():
+    model = build_baseline(1000, 128, MobileNetConfig())
+    assert model.input.shape == (None, 128, 128, 1) and model.output.shape == (None, 1000)
+    assert model.backbone.output.shape == (None, 576)
+    # keras.applications' MobileNetV3Small without its top: ~0.94M parameters.
+    assert model.backbone.count_params() == 938_832
+
+
+@pytest.mark.slow  # ~35 s on 2 cores: MobileNet's graph is traced four times
+def test_build_train_save_reload_predict_the_same(tmp_path):
+    rng = np.random.default_rng(0)
+    rasters = (rng.random((8, 64, 64, 1)) < 0.2).astype(np.float32)
+    labels = rng.integers(0, 10, len(rasters))
+    model = RasterClassifier(RasterBackbone(canvas_size=64, alpha=0.25, minimalistic=True, batch_norm_momentum=0.9), 10, dropout=0.1)
+    restored = check_save_and_reload(model, rasters, labels, tmp_path)
+    assert restored.backbone.alpha == 0.25 and restored.backbone.minimalistic
+    assert {layer.momentum for layer in restored.backbone.layers if hasattr(layer, "moving_mean")} == {0.9}
+    assert type(load_baseline(tmp_path / "model.keras", compile=False)) is RasterClassifier
+
+
+def test_top_k_accuracy_is_strict():
+    top_k = np.array([[3, 1, 2], [0, 3, 4], [5, 6, 7]])
+    assert top_k_accuracy(top_k, np.array([3, 3, 1])) == {"top1_strict": 1 / 3, "top3_strict": 2 / 3}
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_baseline_writes_metrics_checkpoints_and_resumes(rasters_layout, monkeypatch):
+    import keras
+
+    config = tiny_baseline(rasters_layout.root, quick={"epochs": 2, "early_stopping_patience": 5})
+    steps = config.active.epoch_glyphs // config.active.batch_size
+
+    # Stop the first run after its first epoch was saved, as a killed process would.
+    saved = CheckpointAndStop.on_epoch_end
+
+    def stop_after_first(self, epoch, logs=None):
+        saved(self, epoch, logs)
+        raise Interrupted
+
+    monkeypatch.setattr(CheckpointAndStop, "on_epoch_end", stop_after_first)
+    with pytest.raises(Interrupted):
+        run_baseline(config)
+    monkeypatch.setattr(CheckpointAndStop, "on_epoch_end", saved)
+    checkpoints = rasters_layout.checkpoints("baseline")
+    assert json.loads((checkpoints / STATE).read_text())["epoch"] == 1
+
+    summary = run_baseline(config)
+    assert summary.resumed_at_epoch == 1 and summary.epochs_run == 2
+    assert "resumed after epoch 1" in str(summary)
+    assert {p.name for p in checkpoints.iterdir()} == {BEST, LAST, STATE}
+    last = keras.saving.load_model(checkpoints / LAST)
+    assert int(last.optimizer.iterations.numpy()) == 2 * steps  # continued, not restarted
+    assert (rasters_layout.logs / "baseline" / "training.csv").is_file()
+
+    metrics = json.loads((rasters_layout.analysis / "baseline" / METRICS_FILE).read_text())
+    assert set(metrics) == {"model", "inputs", "val", "test", "training"}
+    assert metrics["model"]["parameters"] > 0 and len(metrics["model"]["model_hash"]) == 64 and metrics["model"]["flops"] > 0
+    for split in ("val", "test"):
+        assert set(metrics[split]) == {"glyphs", "top1_strict", "top5_strict"} and metrics[split]["glyphs"] > 0
+        assert 0 <= metrics[split]["top1_strict"] <= metrics[split]["top5_strict"] <= 1
+    assert [h["epoch"] for h in metrics["training"]["history"]] == [1, 2]
+    best = load_baseline(checkpoints / BEST)
+    assert metrics["model"]["num_labels"] == best.output.shape[-1]
+
+    history = [json.loads(line) for line in rasters_layout.run_history.read_text().splitlines()]
+    assert len(history) == 1 and history[0]["command"] == "glyph-train baseline"
+    assert history[0]["model_hash"] == metrics["model"]["model_hash"]
+    assert set(history[0]["config_hashes"]) == {"baseline", "training"}
+    assert history[0]["outputs"]["test_top1"] == metrics["test"]["top1_strict"]
+
+    # A rerun of a finished run trains nothing and scores the same model.
+    again = run_baseline(config)
+    assert again.resumed_at_epoch == 2 and again.glyphs_per_second is None
+    assert json.loads((rasters_layout.analysis / "baseline" / METRICS_FILE).read_text())["test"] == metrics["test"]
+
+    # A checkpoint of other settings is refused, naming what differs, unless told to start over.
+    with pytest.raises(StoreError, match="training_config_hash is .* set `resume: false`"):
+        run_baseline(tiny_baseline(rasters_layout.root, seed=7))
