@@ -142,10 +142,16 @@ def test_evaluate_on_a_second_database_reports_unknown_labels_apart(pipeline_run
     from rasterd.ingest.run import run_ingest
 
     root, *_ = pipeline_run
-    # Other fonts, every label kept: some of them the models never saw.
-    fonts = [font_file("truetype/noto/NotoNastaliqUrdu-Regular.ttf"), font_file("truetype/kacst-one/KacstOne-Bold.ttf")]
+    # Other fonts, every label kept, Latin letters recorded too: labels the models never saw.
+    fonts = [
+        font_file("opentype/fonts-hosny-amiri/AmiriQuran.ttf"),
+        font_file("truetype/noto/NotoNastaliqUrdu-Regular.ttf"),
+        font_file("truetype/kacst-one/KacstOne-Bold.ttf"),
+    ]
     db = tmp_path / "dataset" / "glyphs.db"
-    run_ingest(IngestConfig(fonts=[str(f) for f in fonts], database=str(db), workers=1, outputs={"root": str(tmp_path / "ingest")}))
+    run_ingest(IngestConfig(
+        fonts=[str(f) for f in fonts], database=str(db), workers=1, include_latin=True, outputs={"root": str(tmp_path / "ingest")}
+    ))  # fmt: skip
     other = tmp_path / "other"
     build = rasterizer_config(db, other).model_copy(update={"labels": rasterizer_config(db, other).labels.model_copy(update={"min_count": 1})})
     run_build(build)

@@ -358,7 +358,7 @@ class Phase1Profile(StrictModel):
 
 class Phase1Profiles(StrictModel):
     quick: Phase1Profile = Phase1Profile(
-        epochs=3, epoch_cells=400_000, early_stopping_patience=2, val_cells=100_000, augmented_eval_rasters=500
+        epochs=2, epoch_cells=400_000, early_stopping_patience=2, val_cells=100_000, augmented_eval_rasters=500
     )
     full: Phase1Profile = Phase1Profile()
 
