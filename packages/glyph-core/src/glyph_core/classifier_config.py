@@ -110,7 +110,7 @@ class Phase2Profiles(StrictModel):
     # CPU profiles: a small Transformer (the d256 one trains at ~20 glyphs/s on 2 cores); batch 64 at a
     # higher rate learned fastest per glyph seen in a comparison on 8K train glyphs (bench/README.md).
     quick: Phase2Profile = Phase2Profile(
-        epochs=3,
+        epochs=2,
         epoch_glyphs=16_384,
         batch_size=64,
         early_stopping_patience=2,
@@ -205,7 +205,7 @@ class BaselineProfile(StrictModel):
 class BaselineProfiles(StrictModel):
     # MobileNetV3Small trains at ~35-120 glyphs/s on the 2 shared cores (not the ~250 once noted): a full pass
     # over ~36K train glyphs would take 5-17 min an epoch, so the CPU sanity run samples 6,400 an epoch.
-    quick: BaselineProfile = BaselineProfile(epochs=2, epoch_glyphs=6_400, early_stopping_patience=2)
+    quick: BaselineProfile = BaselineProfile(epochs=1, epoch_glyphs=6_400, early_stopping_patience=1)
     long: BaselineProfile = BaselineProfile(epochs=8, early_stopping_patience=3)
     full: BaselineProfile = BaselineProfile()
 

@@ -201,9 +201,9 @@ def run_phase2(config: Phase2Config, config_path: str | None = None, stage_key: 
         extra_callbacks=callbacks, validation_batch_size=config.eval_batch_size,
     )  # fmt: skip
     best = load_grid_classifier(folder / BEST) if (folder / BEST).is_file() else model
+    # Test only: validation is in the training history, and `glyph-train evaluate` scores both splits.
     scores = {
-        f"{split} {kind}": grid_scores(best, data, grids, table.rows_of(split), config.eval_batch_size)
-        for split in ("val", "test")
+        f"test {kind}": grid_scores(best, data, grids, table.rows_of("test"), config.eval_batch_size)
         for kind, grids in (("true", data.true_grids), ("predicted", data.predicted_grids))
     }
     joint = None
