@@ -90,7 +90,7 @@ def test_first_run_runs_every_stage_and_evaluates_three_ways(pipeline_run):
     assert "phase2_true_grids" in report and "end_to_end" in report and "baseline" in report
     for name in ("per_class_test.png", "per_design_test.png", "confusions_end_to_end_test.png"):
         assert (layout.analysis / "evaluate" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "| phase2_true_grids" in str(summary.final)
+    assert "| phase2_true_grids" in str(summary.final) and summary.final_printed
 
 
 def test_phase2_learns_clearly_above_chance_on_unseen_designs(pipeline_run):
@@ -123,7 +123,7 @@ def test_second_run_skips_every_stage_and_a_changed_config_reruns_it_and_downstr
     root, base, config, _ = pipeline_run
     second = run_pipeline(config)
     assert statuses(second) == {**{s: "skipped" for s in STAGES}, "tokenize": "ran"}  # rasterd skips itself
-    assert "| phase2_true_grids" in str(second.final)  # the table is printed from the saved evaluation
+    assert "| phase2_true_grids" in str(second)  # the table is printed from the saved evaluation
     changed = write_configs(base / "configs", root, small_glyphs_db, seed=7)
     third = run_pipeline(changed)
     assert statuses(third) == {

@@ -90,14 +90,15 @@ def with_profile(config: StrictModel, stage: str, profile: str | None) -> Strict
 @dataclass
 class PipelineSummary:
     stages: list[tuple[str, str, float]] = field(default_factory=list)  # (stage, ran | skipped, seconds)
-    final: Any = None
+    final: Any = None  # the comparison table
+    final_printed: bool = False  # the evaluate stage ran and printed it
 
     def __str__(self) -> str:
         lines = ["stage        status    seconds"]
         lines += [f"{name:<12} {status:<9} {seconds:7.1f}" for name, status, seconds in self.stages]
         total = sum(s for _, _, s in self.stages)
         lines.append(f"{'total':<22} {total:7.1f}")
-        if self.final is not None:
+        if self.final is not None and not self.final_printed:
             lines += ["", str(self.final)]
         return "\n".join(lines)
 
@@ -150,7 +151,8 @@ def run_pipeline(config: PipelineConfig, config_path: str | None = None) -> Pipe
         print(result, flush=True)
         summary.stages.append((name, "ran", time.perf_counter() - began))
         if name == "evaluate":
-            summary.final = result.table
+            summary.final = result.table  # printed above already; kept for callers
+            summary.final_printed = True
     return summary
 
 
