@@ -88,6 +88,7 @@ def test_first_run_runs_every_stage_and_evaluates_three_ways(pipeline_run):
     assert result["ways"]["end_to_end"]["flops"] > result["ways"]["phase2_true_grids"]["flops"]
     report = (layout.analysis / "evaluate" / "report.md").read_text()
     assert "phase2_true_grids" in report and "end_to_end" in report and "baseline" in report
+    assert "](per_class_test.png)" in report  # figures are linked beside the report
     for name in ("per_class_test.png", "per_design_test.png", "confusions_end_to_end_test.png"):
         assert (layout.analysis / "evaluate" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| phase2_true_grids" in str(summary.final) and summary.final_printed

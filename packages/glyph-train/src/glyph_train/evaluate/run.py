@@ -165,7 +165,7 @@ def run_evaluate(config: EvaluateConfig, config_path: str | None = None, stage_k
 
 
 def write_outputs(folder: Path, result: dict[str, Any], source: RasterSource, table: GlyphTable, rows_of: dict[str, np.ndarray]) -> dict[str, str]:
-    """The plots, named by what they show; paths relative to the report."""
+    """The plots: title -> file (the report links them relative to itself)."""
     folder.mkdir(parents=True, exist_ok=True)
     figures: dict[str, str] = {}
     examples = _examples(table, rows_of)
@@ -175,12 +175,12 @@ def write_outputs(folder: Path, result: dict[str, Any], source: RasterSource, ta
         return None if row is None else unpack_masks(source.group["raster"][row : row + 1], value=1)[0]
 
     for split in rows_of:
-        figures[f"Per-class accuracy ({split})"] = report.plot_per_class(folder / f"per_class_{split}.png", result, split).name
-        figures[f"Per-design accuracy ({split})"] = report.plot_per_design(folder / f"per_design_{split}.png", result, split).name
+        figures[f"Per-class accuracy ({split})"] = str(report.plot_per_class(folder / f"per_class_{split}.png", result, split))
+        figures[f"Per-design accuracy ({split})"] = str(report.plot_per_design(folder / f"per_design_{split}.png", result, split))
         for way, entry in result["ways"].items():
             confusions = entry["splits"][split]["top_confusions"]
             path = report.plot_confusions(folder / f"confusions_{way}_{split}.png", confusions, result["labels"], example_of)
-            figures[f"Top confusions, {way} ({split})"] = path.name
+            figures[f"Top confusions, {way} ({split})"] = str(path)
     return figures
 
 
