@@ -14,6 +14,9 @@ def count_flops(model: Any, spec: Any) -> int | None:
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+    # The v1 profiler announces its own deprecation on every call; the count is all that is wanted.
+    verbosity = tf.compat.v1.logging.get_verbosity()
+    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
     try:
         function = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
         frozen = convert_variables_to_constants_v2(function)
@@ -22,4 +25,6 @@ def count_flops(model: Any, spec: Any) -> int | None:
         info = tf.compat.v1.profiler.profile(graph=frozen.graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op", options=options)
     except (ValueError, TypeError, tf.errors.OpError):
         return None
+    finally:
+        tf.compat.v1.logging.set_verbosity(verbosity)
     return int(info.total_float_ops)
