@@ -275,5 +275,5 @@ class PipelineConfig(StrictModel):
         },
         description="Config file of each stage (tokenize runs `rasterd tokenize` with the rasterizer config).",
     )
-    profile: ProfileName | None = Field(None, description="Overrides the profile of phase1, phase2 and baseline (phase1 has no `long`: it uses `full`).")
+    profile: ProfileName | None = Field(None, description="Overrides the profile of phase1, phase2 and baseline (phase1 has no `long`: it keeps its own).")
     force: bool = Field(False, description="Rerun every stage even when it is up to date.")
