@@ -9,7 +9,7 @@ from glyph_core.classifier_config import BaselineConfig, MobileNetConfig
 from glyph_core.store import StoreError
 
 from glyph_train.baseline.model import RasterBackbone, RasterClassifier, build_baseline, load_baseline
-from glyph_train.baseline.run import METRICS_FILE, run_baseline, top_k_accuracy
+from glyph_train.baseline.run import METRICS_FILE, run_baseline
 from glyph_train.training import BEST, LAST, STATE, CheckpointAndStop
 from train_helpers import check_save_and_reload
 
@@ -41,11 +41,6 @@ def test_build_train_save_reload_predict_the_same(tmp_path):
     assert restored.backbone.alpha == 0.25 and restored.backbone.minimalistic
     assert {layer.momentum for layer in restored.backbone.layers if hasattr(layer, "moving_mean")} == {0.9}
     assert type(load_baseline(tmp_path / "model.keras", compile=False)) is RasterClassifier
-
-
-def test_top_k_accuracy_is_strict():
-    top_k = np.array([[3, 1, 2], [0, 3, 4], [5, 6, 7]])
-    assert top_k_accuracy(top_k, np.array([3, 3, 1])) == {"top1_strict": 1 / 3, "top3_strict": 2 / 3}
 
 
 class Interrupted(Exception):

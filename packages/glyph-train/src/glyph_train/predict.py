@@ -28,3 +28,20 @@ def top_k(logits: np.ndarray, k: int) -> np.ndarray:
     part = np.argpartition(-logits, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(logits, part, axis=1), axis=1, kind="stable")
     return np.take_along_axis(part, order, axis=1)
+
+
+def strict_shares(ranked: np.ndarray, truth: np.ndarray) -> dict[str, float | int | None]:
+    """Glyph count and the shares whose true label is first / among the ``k`` ranked ids (None for no rows).
+
+    Strict: only the true label counts; `glyph-train evaluate` also forgives identically drawn twins.
+    """
+    k = ranked.shape[1]
+    if not len(truth):
+        return {"glyphs": 0, "top1_strict": None, f"top{k}_strict": None}
+    hits = ranked == np.asarray(truth)[:, None]
+    return {"glyphs": int(len(truth)), "top1_strict": float(hits[:, 0].mean()), f"top{k}_strict": float(hits.any(axis=1).mean())}
+
+
+def format_share(share: float | None) -> str:
+    """A share for a summary line; "-" where there were no rows."""
+    return "-" if share is None else f"{share:.4f}"

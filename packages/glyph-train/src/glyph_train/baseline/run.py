@@ -28,6 +28,7 @@ from glyph_train.errors import TrainingInputError
 from glyph_train.evaluate.flops import count_flops
 from glyph_train.optim import make_optimizer, schedule_callbacks
 from glyph_train.phase1.evaluate import model_hash
+from glyph_train.predict import format_share, strict_shares, top_k
 from glyph_train.training import BEST, TrainSettings, fit, prepare_run
 
 METRICS_FILE = "metrics.json"
@@ -58,7 +59,7 @@ class BaselineSummary:
         ]
         for split in ("val", "test") if self.metrics else ():
             scores = self.metrics[split]
-            top1, top5 = (_share(scores[f"top{k}_strict"]) for k in (1, TOP_K))
+            top1, top5 = (format_share(scores[f"top{k}_strict"]) for k in (1, TOP_K))
             lines.append(f"{split:<17}top-1 {top1}, top-{TOP_K} {top5} (strict, {scores['glyphs']:,} glyphs)")
         lines += [f"time             {self.seconds:.1f} s", f"metrics          {self.metrics_path}"]
         return "\n".join(lines)
@@ -109,22 +110,11 @@ def training_identity(config: BaselineConfig, rasters_build_id: str, label_map_h
     return {"training_config_hash": digest, "rasters_build_id": rasters_build_id, "label_map_hash": label_map_hash}
 
 
-def top_k_accuracy(top_k: np.ndarray, true: np.ndarray) -> dict[str, float | None]:
-    """Strict top-1 and top-k shares: only the true label counts (twins are `glyph-train evaluate`'s business)."""
-    if not len(true):
-        return {"top1_strict": None, f"top{top_k.shape[1]}_strict": None}
-    hits = top_k == np.asarray(true)[:, None]
-    return {"top1_strict": float(hits[:, 0].mean()), f"top{top_k.shape[1]}_strict": float(hits.any(axis=1).mean())}
-
-
 def predict_top_k(model: Any, rasters: PackedRasters, rows: np.ndarray, labels: np.ndarray, batch_size: int, k: int) -> np.ndarray:
     """(n, k) label ids of ``rows``, most likely first."""
     parts = []
     for inputs, _ in fixed_batches(rasters, rows, labels, batch_size):
-        logits = np.asarray(model.predict_on_batch(inputs))
-        best = np.argpartition(-logits, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(logits, best, axis=1), axis=1)
-        parts.append(np.take_along_axis(best, order, axis=1))
+        parts.append(top_k(np.asarray(model.predict_on_batch(inputs)), k))
     return np.concatenate(parts) if parts else np.zeros((0, k), dtype=np.int64)
 
 
@@ -213,8 +203,8 @@ def run_baseline(config: BaselineConfig, config_path: str | None = None, stage_k
         "inputs": {"rasters_build_id": source.build_id, "label_map_hash": source.label_map_hash},
     }
     for split, rows in (("val", val_rows), ("test", test_rows)):
-        top_k = predict_top_k(best, rasters, rows, table.label, config.eval_batch_size, TOP_K)
-        metrics[split] = {"glyphs": int(len(rows)), **top_k_accuracy(top_k, table.label[rows])}
+        ranked = predict_top_k(best, rasters, rows, table.label, config.eval_batch_size, TOP_K)
+        metrics[split] = strict_shares(ranked, table.label[rows])
     metrics["training"] = {
         "profile": config.profile,
         "epochs_run": state.epoch,
@@ -241,10 +231,6 @@ def run_baseline(config: BaselineConfig, config_path: str | None = None, stage_k
         model_hash=metrics["model"]["model_hash"], config_path=config_path, stage_key=stage_key,
     )  # fmt: skip
     return _summary(config, best, state, resumed_at, settings, rate, metrics, str(metrics_path), began)
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
 
 
 def _summary(

@@ -49,12 +49,6 @@ def checkpoint(layout: OutputLayout, stage: str) -> Path:
     return path
 
 
-def _batched(model: Any, inputs: dict[str, np.ndarray] | np.ndarray, batch_size: int) -> np.ndarray:
-    from glyph_train.predict import predict_logits
-
-    return predict_logits(model, inputs, batch_size)
-
-
 def build_ways(names: list[str], layout: OutputLayout, centroids: np.ndarray, cell_size: int, canvas: int, batch_size: int) -> list[Way]:
     """Load the models the requested ways need (each once) and wrap them as raster -> logits functions."""
     import keras
@@ -65,6 +59,7 @@ def build_ways(names: list[str], layout: OutputLayout, centroids: np.ndarray, ce
     from glyph_train.phase1.classifier import load_classifier
     from glyph_train.phase1.evaluate import pattern_predictor
     from glyph_train.phase2.classifier import load_grid_classifier
+    from glyph_train.predict import predict_logits
 
     grid_side = canvas // cell_size
     side_spec = tf.TensorSpec((1, len(SIDE_FEATURES)), tf.float32)
@@ -77,7 +72,7 @@ def build_ways(names: list[str], layout: OutputLayout, centroids: np.ndarray, ce
 
     def grid_way(name: str, grids_of: Callable[[np.ndarray], np.ndarray], extra_params: int, extra_flops: int | None) -> Way:
         def predict(masks: np.ndarray, side: np.ndarray) -> np.ndarray:
-            return _batched(phase2, {"grid": grids_of(masks).astype(np.int32), "side": side}, batch_size)
+            return predict_logits(phase2, {"grid": grids_of(masks).astype(np.int32), "side": side}, batch_size)
 
         flops = None if phase2_flops is None or extra_flops is None else phase2_flops + extra_flops
         return Way(name, predict, int(phase2.count_params()) + extra_params, flops, int(phase2.output["logits"].shape[-1]))
@@ -101,7 +96,7 @@ def build_ways(names: list[str], layout: OutputLayout, centroids: np.ndarray, ce
 
             def predict(masks: np.ndarray, side: np.ndarray, model: Any = model, joint: bool = name == "joint") -> np.ndarray:
                 rasters = masks[..., None].astype(np.float32)
-                return _batched(model, {"raster": rasters, "side": side} if joint else rasters, batch_size)
+                return predict_logits(model, {"raster": rasters, "side": side} if joint else rasters, batch_size)
 
             spec = {"raster": raster_spec, "side": side_spec} if name == "joint" else raster_spec
             out = model.output

@@ -54,6 +54,13 @@ class GridClassifier(keras.Model):
         self.classes, self.head_dropout = classes, head_dropout
         self.cosine_scale, self.aux_outputs = cosine_scale, aux_outputs
 
+    def head(self, features: Any) -> dict[str, Any]:
+        """This model's own head layers (same weights) applied to backbone features; the joint model reuses them."""
+        outputs = {"logits": self.get_layer("logits")(self.get_layer("head_dropout")(features))}
+        if self.aux_outputs:
+            outputs["diacritic"] = self.get_layer("diacritic")(features)
+        return outputs
+
     def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name,

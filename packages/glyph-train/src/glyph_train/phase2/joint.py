@@ -64,17 +64,16 @@ class JointClassifier(keras.Model):
         canvas = cell * side_cells
         raster = keras.Input((canvas, canvas, 1), name="raster")
         cues = keras.Input((len(SIDE_FEATURES),), name="side")
-        if train_phase1 == "head":
-            phase1.backbone.trainable = False
         cells = RasterToCells(cell, side_cells, name="cells")(raster)
         probabilities = layers.Softmax(name="cell_probabilities")(phase1(cells))
         grid = CellsToGrid(side_cells, name="soft_grid")(probabilities)
-        features = phase2.backbone(phase2.embedding([grid, cues]))
-        h = phase2.get_layer("head_dropout")(features)
-        outputs = {"logits": phase2.get_layer("logits")(h)}
-        if phase2.aux_outputs:
-            outputs["diacritic"] = phase2.get_layer("diacritic")(features)
+        outputs = phase2.head(phase2.backbone(phase2.embedding([grid, cues])))
         super().__init__(inputs={"raster": raster, "side": cues}, outputs=outputs, **kwargs)
+        if train_phase1 == "head":
+            # Each layer is frozen itself: on a reloaded model, setting the backbone's flag alone leaves its
+            # layers trainable, and the saved optimizer state would no longer match the trainable variables.
+            for layer in (phase1.backbone, *phase1.backbone.layers):
+                layer.trainable = False
         self.phase1, self.phase2, self.train_phase1 = phase1, phase2, train_phase1
 
     def get_config(self) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from glyph_train.phase1.classifier import load_classifier
 from glyph_train.phase1.evaluate import model_hash
 from glyph_train.phase2.inputs import model_targets
 from glyph_train.phase2.joint import JointClassifier
-from glyph_train.predict import top_k
+from glyph_train.predict import strict_shares, top_k
 from glyph_train.training import BEST, TrainSettings, fit, prepare_run
 
 if TYPE_CHECKING:
@@ -50,15 +50,9 @@ def _batches(rasters: PackedRasters, table: GlyphTable, rows: np.ndarray, batch:
         yield raster_inputs(rasters, table, part), model_targets(table, part, aux)
 
 
-def score_joint(model: keras.Model, rasters: PackedRasters, table: GlyphTable, rows: np.ndarray, batch: int) -> dict[str, float]:
+def score_joint(model: keras.Model, rasters: PackedRasters, table: GlyphTable, rows: np.ndarray, batch: int) -> dict[str, float | int | None]:
     best = [top_k(np.asarray(model.predict_on_batch(x)["logits"]), 5) for x, _ in _batches(rasters, table, rows, batch, False)]
-    ranked = np.concatenate(best) if best else np.zeros((0, 5), dtype=np.int64)
-    truth = table.label[rows]
-    return {
-        "top1": float(np.mean(ranked[:, 0] == truth)) if len(rows) else float("nan"),
-        "top5": float(np.mean((ranked == truth[:, None]).any(axis=1))) if len(rows) else float("nan"),
-        "glyphs": int(len(rows)),
-    }
+    return strict_shares(np.concatenate(best) if best else np.zeros((0, 5), dtype=np.int64), table.label[rows])
 
 
 def run_joint(
@@ -112,7 +106,7 @@ def run_joint(
     test = score_joint(best, rasters, table, table.rows_of("test"), config.eval_batch_size)
     return {
         "checkpoint": str(folder / BEST), "epochs_run": state.epoch, "best_val_accuracy": state.best_val_accuracy,
-        "test_top1": test["top1"], "test_top5": test["top5"], "parameters": int(best.count_params()),
+        "test_top1": test["top1_strict"], "test_top5": test["top5_strict"], "parameters": int(best.count_params()),
     }  # fmt: skip
 
 

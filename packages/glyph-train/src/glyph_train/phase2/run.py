@@ -31,7 +31,7 @@ from glyph_train.phase1.evaluate import model_hash
 from glyph_train.phase2.classifier import build_grid_classifier, load_grid_classifier
 from glyph_train.phase2.heads import MarginCrossEntropy, MarginWarmup
 from glyph_train.phase2.inputs import GridPreparer, model_inputs, model_targets, signature
-from glyph_train.predict import predict_logits, top_k
+from glyph_train.predict import format_share, predict_logits, strict_shares, top_k
 from glyph_train.training import BEST, TrainSettings, fit, prepare_run
 
 METRICS_FILE = "metrics.json"
@@ -46,7 +46,7 @@ class Phase2Summary:
     epochs_run: int
     best_epoch: int
     best_val_accuracy: float
-    scores: dict[str, dict[str, float]]
+    scores: dict[str, dict[str, float | int | None]]
     joint: dict[str, Any] | None
     metrics_path: str
     seconds: float
@@ -57,9 +57,10 @@ class Phase2Summary:
             f"training         {self.epochs_run} epochs, best val accuracy {self.best_val_accuracy:.4f} at epoch {self.best_epoch}",
         ]
         for name, score in self.scores.items():
-            lines.append(f"{name:<17}top-1 {score['top1']:.4f}, top-5 {score['top5']:.4f} (strict; alt-aware in `glyph-train evaluate`)")
+            top1, top5 = format_share(score["top1_strict"]), format_share(score["top5_strict"])
+            lines.append(f"{name:<17}top-1 {top1}, top-5 {top5} (strict; alt-aware in `glyph-train evaluate`)")
         if self.joint:
-            lines.append(f"joint            {self.joint['epochs_run']} epochs, test top-1 {self.joint['test_top1']:.4f} end to end")
+            lines.append(f"joint            {self.joint['epochs_run']} epochs, test top-1 {format_share(self.joint['test_top1'])} end to end")
         lines += [f"time             {self.seconds:.1f} s", f"metrics          {self.metrics_path}"]
         return "\n".join(lines)
 
@@ -129,16 +130,10 @@ def load_grid_data(layout: OutputLayout) -> GridData:
     return GridData(source, table, centroids, chash, true_grids, predicted, phase1_hash)
 
 
-def grid_scores(model: keras.Model, data: GridData, grids: np.ndarray, rows: np.ndarray, batch_size: int) -> dict[str, float]:
+def grid_scores(model: keras.Model, data: GridData, grids: np.ndarray, rows: np.ndarray, batch_size: int) -> dict[str, float | int | None]:
     """Strict top-1 / top-5 of ``model`` on ``rows`` fed ``grids``."""
     logits = predict_logits(model, model_inputs(grids[rows], data.table, rows), batch_size)
-    best = top_k(logits, 5)
-    truth = data.table.label[rows]
-    return {
-        "top1": float(np.mean(best[:, 0] == truth)) if len(rows) else float("nan"),
-        "top5": float(np.mean((best == truth[:, None]).any(axis=1))) if len(rows) else float("nan"),
-        "glyphs": int(len(rows)),
-    }
+    return strict_shares(top_k(logits, 5), data.table.label[rows])
 
 
 def run_phase2(config: Phase2Config, config_path: str | None = None, stage_key: str | None = None, restart_stale: bool = False
