@@ -61,7 +61,7 @@ def test_comparison_table_row_per_way(result):
     lines = table.splitlines()
     assert len(lines) == 4 and len({len(line) for line in lines}) == 1  # header, rule, two ways, padded alike
     assert cells(table, "phase2_true_grids") == [
-        "phase2_true_grids", "1.2M", "35.4 MFLOPs", "30.00%", "50.00%", "60.00%", "70.00%", "80.00%", "35.00%",
+        "phase2_true_grids", "1.2M", "35.4 MFLOPs", "35.4 MFLOPs", "30.00%", "50.00%", "60.00%", "70.00%", "80.00%", "35.00%",
         "33.33%", "n/a", "46.67 ± 13.33%",
     ]  # fmt: skip
     assert cells(table, "baseline")[1:3] == ["980", "n/a"]
@@ -85,7 +85,7 @@ def test_markdown_report(result, tmp_path):
     figure = tmp_path / "figures" / "per_class_test.png"
     path = write_markdown(tmp_path / "report.md", result, {"per-class accuracy": figure})
     text = path.read_text()
-    assert cells(text, "phase2_true_grids")[3:5] == ["30.00%", "50.00%"]
+    assert cells(text, "phase2_true_grids")[4:6] == ["30.00%", "50.00%"]
     assert "### test" in text and "### val" in text
     assert "![per-class accuracy](figures/per_class_test.png)" in text
     assert cells(text, "letter")[:3] == ["letter", "6", "66.67%"]  # per char class, first way's column

@@ -134,9 +134,13 @@ def run_evaluate(config: EvaluateConfig, config_path: str | None = None, stage_k
                 "it was trained on another build; retrain it"
             )
     home, _, rows_of = source_metrics(config, ways, source, table, model_labels, list(config.splits))
+    scored = sum(len(rows) for rows in rows_of.values())
     result: dict[str, Any] = {
         "labels": model_labels,
-        "ways": {w.name: {"params": w.parameters, "flops": w.flops, "splits": home[w.name]} for w in ways},
+        "ways": {
+            w.name: {"params": w.parameters, "flops": w.flops, "flops_amortized": w.flops_after(scored), "splits": home[w.name]}
+            for w in ways
+        },
         "inputs": {"rasters_build_id": source.build_id, "label_map_hash": source.label_map_hash, "centroid_hash": chash},
         "external": {},
     }

@@ -40,6 +40,12 @@ class Way:
     parameters: int
     flops: int | None
     classes: int
+    # FLOPs per glyph once ``n`` glyphs were scored, for ways that remember work between glyphs; else None.
+    amortized_flops: Callable[[int], int | None] | None = None
+
+    def flops_after(self, glyphs: int) -> int | None:
+        """Average cost per glyph over the ``glyphs`` scored so far (the nominal cost where nothing is remembered)."""
+        return self.amortized_flops(glyphs) if self.amortized_flops is not None else self.flops
 
 
 def checkpoint(layout: OutputLayout, stage: str) -> Path:
@@ -70,12 +76,15 @@ def build_ways(names: list[str], layout: OutputLayout, centroids: np.ndarray, ce
     phase2 = load_grid_classifier(checkpoint(layout, "phase2"), compile=False) if {"phase2_true_grids", "end_to_end"} & set(names) else None
     phase2_flops = count_flops(phase2, grid_spec) if phase2 is not None else None
 
-    def grid_way(name: str, grids_of: Callable[[np.ndarray], np.ndarray], extra_params: int, extra_flops: int | None) -> Way:
+    def grid_way(
+        name: str, grids_of: Callable[[np.ndarray], np.ndarray], extra_params: int, extra_flops: int | None,
+        amortized: Callable[[int], int | None] | None = None,
+    ) -> Way:  # fmt: skip
         def predict(masks: np.ndarray, side: np.ndarray) -> np.ndarray:
             return predict_logits(phase2, {"grid": grids_of(masks).astype(np.int32), "side": side}, batch_size)
 
         flops = None if phase2_flops is None or extra_flops is None else phase2_flops + extra_flops
-        return Way(name, predict, int(phase2.count_params()) + extra_params, flops, int(phase2.output["logits"].shape[-1]))
+        return Way(name, predict, int(phase2.count_params()) + extra_params, flops, int(phase2.output["logits"].shape[-1]), amortized)
 
     for name in names:
         if name == "phase2_true_grids":
@@ -89,8 +98,15 @@ def build_ways(names: list[str], layout: OutputLayout, centroids: np.ndarray, ce
                 keys = assigner.codec.masks_to_keys(masks)
                 return predictor.lookup(keys.reshape(-1)).reshape(keys.shape)
 
+            def amortized(glyphs: int, predictor: Any = predictor, per_cell: int | None = cell_flops) -> int | None:
+                # Phase 1 has run once per distinct cell pattern met so far (the empty cell included).
+                if phase2_flops is None or per_cell is None or glyphs <= 0:
+                    return None
+                return phase2_flops + round(per_cell * len(predictor) / glyphs)
+
             # Nominal cost: Phase 1 on every cell; remembering distinct patterns makes the real cost lower.
-            ways.append(grid_way(name, predicted_grids, int(phase1.count_params()), None if cell_flops is None else cell_flops * grid_side**2))
+            nominal = None if cell_flops is None else cell_flops * grid_side**2
+            ways.append(grid_way(name, predicted_grids, int(phase1.count_params()), nominal, amortized))
         elif name in ("joint", "baseline"):
             model = keras.saving.load_model(checkpoint(layout, "phase2_joint" if name == "joint" else "baseline"), compile=False)
 
