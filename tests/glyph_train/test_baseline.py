@@ -75,6 +75,7 @@ def test_baseline_writes_metrics_checkpoints_and_resumes(rasters_layout, monkeyp
     last = keras.saving.load_model(checkpoints / LAST)
     assert int(last.optimizer.iterations.numpy()) == 2 * steps  # continued, not restarted
     assert (rasters_layout.logs / "baseline" / "training.csv").is_file()
+    assert (rasters_layout.logs / "baseline" / "training_curves.png").read_bytes()[:4] == b"\x89PNG"
 
     metrics = json.loads((rasters_layout.analysis / "baseline" / METRICS_FILE).read_text())
     assert set(metrics) == {"model", "inputs", "val", "test", "training"}

@@ -1,7 +1,8 @@
-"""Figures shared by the training commands: cell thumbnails and the matplotlib setup (no display needed)."""
+"""Figures shared by the training commands: training curves, cell thumbnails and the matplotlib setup (no display needed)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -35,3 +36,44 @@ def save_grey(path: Path, image: np.ndarray) -> None:
     plt = pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
     plt.imsave(path, image, cmap="gray", vmin=0.0, vmax=1.0)
+
+
+def curve_groups(keys: Sequence[str]) -> dict[str, list[str]]:
+    """Keras log keys per panel: ``loss`` and ``accuracy`` (top-k included), each a sorted list of
+    training keys (``val_`` stripped); anything else (the learning rate) is left out."""
+    names = sorted({k.removeprefix("val_") for k in keys if k != "epoch"})
+    return {
+        "loss": [k for k in names if k.endswith("loss")],
+        "accuracy": [k for k in names if k.endswith(("accuracy", "top5"))],
+    }
+
+
+def plot_training_curves(path: Path, history: Sequence[dict[str, float]], title: str) -> Path | None:
+    """Loss and accuracy per epoch, training dashed and validation solid in one colour per metric.
+
+    ``history`` is the checkpointed one (resumed epochs included); nothing is written for an empty one.
+    """
+    if not history:
+        return None
+    plt = pyplot()
+    groups = curve_groups([k for h in history for k in h])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    epochs = [h["epoch"] for h in history]
+    for ax, (panel, names) in zip(axes, groups.items(), strict=True):
+        for i, name in enumerate(names):
+            colour = f"C{i % 10}"
+            for key, style, label in ((name, "--", f"{name} (train)"), (f"val_{name}", "-", f"{name} (val)")):
+                points = [(e, h[key]) for e, h in zip(epochs, history, strict=True) if key in h]
+                if points:
+                    ax.plot(*zip(*points, strict=True), style, color=colour, marker=".", label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(panel)
+        ax.grid(alpha=0.3)
+        if names:
+            ax.legend(fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

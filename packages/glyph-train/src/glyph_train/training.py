@@ -19,10 +19,12 @@ from typing import Any
 import keras
 
 from glyph_train.data.stores import check_identity
+from glyph_train.figures import plot_training_curves
 
 LAST = "last.keras"
 BEST = "best.keras"
 STATE = "state.json"
+CURVES = "training_curves.png"  # beside training.csv and tensorboard/ in the stage's logs folder
 
 
 @dataclass
@@ -166,4 +168,6 @@ def fit(
         shuffle=False,  # the stream shuffles itself
         verbose=2,
     )
+    if write and logs_folder is not None:
+        plot_training_curves(logs_folder / CURVES, state.history, f"{logs_folder.name}: training curves")
     return state
