@@ -208,7 +208,8 @@ class BaselineProfiles(StrictModel):
     # MobileNetV3Small trains at ~35-120 glyphs/s on the 2 shared cores (not the ~250 once noted): a full pass
     # over ~36K train glyphs would take 5-17 min an epoch, so the CPU sanity run samples 6,400 an epoch.
     quick: BaselineProfile = BaselineProfile(epochs=1, epoch_glyphs=6_400, early_stopping_patience=1)
-    long: BaselineProfile = BaselineProfile(epochs=8, early_stopping_patience=3)
+    # long: four passes, about the CPU time of Phase 2's ten (MobileNetV3Small costs ~15 CPU-ms per training glyph).
+    long: BaselineProfile = BaselineProfile(epochs=4, early_stopping_patience=3)
     full: BaselineProfile = BaselineProfile()
 
 
