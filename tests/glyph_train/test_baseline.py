@@ -29,6 +29,11 @@ def test_model_shape_and_the_plan_size():
     assert model.backbone.output.shape == (None, 576)
     # keras.applications' MobileNetV3Small without its top: ~0.94M parameters.
     assert model.backbone.count_params() == 938_832
+    # The configured momentum reaches every BatchNormalization (at 0.99 inference collapsed to one label).
+    momenta = {layer.momentum for layer in model.backbone.layers if hasattr(layer, "moving_mean")}
+    assert momenta == {MobileNetConfig().batch_norm_momentum} == {0.9}
+    tuned = build_baseline(10, 64, MobileNetConfig(alpha=0.25, batch_norm_momentum=0.8))
+    assert {layer.momentum for layer in tuned.backbone.layers if hasattr(layer, "moving_mean")} == {0.8}
 
 
 @pytest.mark.slow  # ~35 s on 2 cores: MobileNet's graph is traced four times

@@ -194,6 +194,10 @@ class MobileNetConfig(StrictModel):
     alpha: float = Field(1.0, gt=0, description="Width multiplier of MobileNetV3Small.")
     minimalistic: bool = Field(False, description="Keras' minimalistic variant (no squeeze-excite, no hard-swish).")
     dropout: float = Field(0.2, ge=0, lt=1)
+    batch_norm_momentum: float = Field(
+        0.9, gt=0, lt=1,
+        description="Momentum of every BatchNormalization's moving statistics. At Keras' 0.999, or even 0.99, they lag weights that change fast at lr 2e-3, and inference predicted one label for every glyph after a whole pass (bench/README.md).",
+    )  # fmt: skip
 
 
 class BaselineProfile(StrictModel):

@@ -24,7 +24,7 @@ class RasterBackbone(keras.Model):
         canvas_size: int = 128,
         alpha: float = 1.0,
         minimalistic: bool = False,
-        batch_norm_momentum: float = 0.99,
+        batch_norm_momentum: float = 0.9,
         **kwargs: Any,
     ) -> None:
         rasters = keras.Input((canvas_size, canvas_size, 1), name="rasters")
@@ -39,8 +39,8 @@ class RasterBackbone(keras.Model):
             pooling="avg",
             include_preprocessing=False,
         )
-        # Keras' 0.999 suits ImageNet-length runs; the quick profile's few hundred steps would leave
-        # the moving statistics mostly at their initial values and spoil every validation score.
+        # Keras' 0.999 suits ImageNet-length runs at small rates. Here the moving statistics must follow
+        # weights that change fast; at 0.99 they lagged so far that inference collapsed to one label.
         for layer in mobilenet.layers:
             if isinstance(layer, layers.BatchNormalization):
                 layer.momentum = batch_norm_momentum
@@ -96,7 +96,10 @@ class RasterClassifier(keras.Model):
 
 
 def build_baseline(num_labels: int, canvas_size: int, config: MobileNetConfig) -> RasterClassifier:
-    backbone = RasterBackbone(canvas_size=canvas_size, alpha=config.alpha, minimalistic=config.minimalistic)
+    backbone = RasterBackbone(
+        canvas_size=canvas_size, alpha=config.alpha, minimalistic=config.minimalistic,
+        batch_norm_momentum=config.batch_norm_momentum,
+    )  # fmt: skip
     return RasterClassifier(backbone, num_labels, dropout=config.dropout)
 
 
