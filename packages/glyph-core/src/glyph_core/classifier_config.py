@@ -117,8 +117,8 @@ class Phase2Profiles(StrictModel):
         learning_rate=2e-3,
         model=GridModelConfig(transformer=TransformerConfig(layers=2, d_model=128, heads=4, mlp_dim=256)),
     )
-    # long: ten passes of ~5.5 min each (about 105 train glyphs/s), so Phase 2 and the baseline's eight
-    # passes each take about an hour; a cosine schedule over the run's own length.
+    # long: ten passes of ~5.8 min each here (about 105 train glyphs/s): 58 min, about the CPU time of
+    # the baseline's four passes; a cosine schedule over the run's own length.
     long: Phase2Profile = Phase2Profile(
         epochs=10,
         batch_size=64,
