@@ -5,9 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.glyphgrid-installed
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: install system venv dataset build primitives tokenize phase1 phase2 baseline evaluate pipeline serve test test-fast demo bench bench-serve clean-outputs
+.PHONY: install system venv npm-fonts dataset build primitives tokenize phase1 phase2 baseline evaluate pipeline serve test test-fast demo bench bench-serve clean-outputs
 
-install: system $(STAMP)
+install: system $(STAMP) npm-fonts
+
+# The pinned npm font packages of the built-in corpus, installed exactly as locked (fonts/node_modules).
+NPM_STAMP := fonts/node_modules/.package-lock.json
+npm-fonts: $(NPM_STAMP)
+
+$(NPM_STAMP): fonts/package.json fonts/package-lock.json
+	cd fonts && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 system:
 	@scripts/install-system.sh

@@ -7,8 +7,13 @@ missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Node.js and npm install the pinned npm font packages (fonts/package.json). Only when the commands
+# are missing: a Node.js from elsewhere (e.g. nodesource) already carries npm and conflicts with
+# Debian's npm package.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "system packages: all ${#wanted[@]} present"
+  echo "system packages: all ${#wanted[@]} present, node and npm found"
   exit 0
 fi
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then

@@ -23,7 +23,7 @@ def test_groups_merge_by_family_and_by_outline_identity():
         "x": {"x1", "x2"},
         "y": {"x1", "x2", "y3"},  # no family names: identity alone
     }
-    groups = design_groups(families, keys, identity_share=0.5)
+    groups = design_groups(families, keys, identity_share=0.5).groups
     assert groups["a1"] == groups["a2"] == groups["q"] == "amiri"
     assert groups["n"] == "noto naskh arabic"
     assert groups["x"] == groups["y"] and groups["x"].startswith("font ")

@@ -1,6 +1,7 @@
-"""Audit log of rejected inputs: one JSON line per rejected font or glyph row, with the reason.
+"""Audit log of rejected inputs: one JSON line per rejected font or glyph row, with the reason, and
+one per input that was kept but corrected (``note``).
 
-Runs never stop at a bad row: they record it here and go on with the good ones (PLAN §3.1).
+Runs never stop at a bad row: they record it here and go on with the good ones (docs/data.md).
 """
 
 from __future__ import annotations
@@ -35,10 +36,19 @@ class AuditLog:
 
     def reject(self, kind: str, ident: str | int, reason: str, **extra: Any) -> None:
         """Record one rejected item: ``kind`` is a short machine-readable category."""
+        self._write({"kind": kind, "id": ident, "reason": reason, **extra})
+        self.counts[kind] += 1
+
+    def note(self, kind: str, ident: str | int, reason: str, **extra: Any) -> None:
+        """Record an input that was kept but changed (e.g. a font metric with the wrong sign).
+
+        Notes are marked ``"kept": true`` and are not counted as rejections.
+        """
+        self._write({"kind": kind, "id": ident, "reason": reason, "kept": True, **extra})
+
+    def _write(self, record: dict[str, Any]) -> None:
         if self._file is None:
             raise RuntimeError("AuditLog used outside its 'with' block")
-        self.counts[kind] += 1
-        record = {"kind": kind, "id": ident, "reason": reason, **extra}
         self._file.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from glyph_core.audit import AuditLog
@@ -31,11 +31,13 @@ class CatalogEntry:
 
 @dataclass
 class Catalog:
-    """Accepted rows in id order, fonts that have rows, outline identity keys per font."""
+    """Accepted rows in id order, fonts that have rows, outline identity keys per font, and the
+    contours of the labels the design-shape rule compares (font -> label -> contour JSON)."""
 
     fonts: dict[str, FontMetrics]
     entries: list[CatalogEntry] = field(default_factory=list)
     outline_keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    shape_contours: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     rows_read: int = 0
 
     @property
@@ -80,13 +82,16 @@ def scan_database(
     max_points: int,
     progress: Callable[[int], None] | None = None,
     validate: ContourValidator = contour_problems,
+    shape_labels: Collection[str] = (),
 ) -> Catalog:
     """Validate every row once; bad rows go to ``audit`` (kind = first words of the reason).
 
     ``validate`` checks a batch of contour strings; rasterd passes its C parser, which must agree
-    with :func:`contour_problems` (the definition).
+    with :func:`contour_problems` (the definition). The contours of accepted rows whose label is
+    in ``shape_labels`` are kept for the design-shape rule.
     """
     catalog = Catalog(fonts=db.fonts())
+    keep = frozenset(shape_labels)
     batch: list[GlyphRow] = []
 
     def flush() -> None:
@@ -95,7 +100,7 @@ def scan_database(
         for i, problem in zip(to_parse, validate([batch[i].contours for i in to_parse], max_points), strict=True):
             early[i] = None if problem is None else f"unparseable contours: {problem}"
         for row, reason in zip(batch, early, strict=True):
-            _record(catalog, audit, row, reason)
+            _record(catalog, audit, row, reason, keep)
         if progress is not None:
             progress(len(batch))
         batch.clear()
@@ -108,10 +113,12 @@ def scan_database(
     return catalog
 
 
-def _record(catalog: Catalog, audit: AuditLog, row: GlyphRow, reason: str | None) -> None:
+def _record(catalog: Catalog, audit: AuditLog, row: GlyphRow, reason: str | None, keep: frozenset[str]) -> None:
     catalog.rows_read += 1
     if reason is not None:
         audit.reject(reason.split(":")[0].replace(" ", "_"), row.glyph_id, reason, font=row.f_id, label=row.label)
         return
     catalog.entries.append(CatalogEntry(row.glyph_id, row.f_id, row.label, row.char_class, row.joining_group, row.alt_label))
     catalog.outline_keys[row.f_id].add(outline_key(row.label, row.contours))
+    if row.label in keep:
+        catalog.shape_contours[row.f_id][row.label] = row.contours

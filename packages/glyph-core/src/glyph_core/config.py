@@ -16,6 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from glyph_core.shapes import CORE_LETTERS
+
 
 class ConfigError(ValueError):
     """A config file that is missing, not YAML, or does not match its model."""
@@ -35,8 +37,13 @@ class IngestConfig(StrictModel):
     """`rasterd ingest`: font files -> a new glyphs.db."""
 
     fonts: list[str] = Field(
-        default_factory=lambda: ["/usr/share/fonts"],
-        description="Font files, folders (searched recursively) or glob patterns.",
+        default_factory=lambda: ["/usr/share/fonts", "/usr/share/wine/fonts", "npm:fonts/package.json"],
+        description="Font files, folders (searched recursively), glob patterns, or npm:<package.json> for the "
+        "pinned npm packages that file depends on.",
+    )
+    npm_files: str = Field(
+        "*-arabic-*.woff2",
+        description="Glob inside each npm package's files/ folder: the Arabic subsets, never their .woff twins.",
     )
     require_codepoint: int = Field(0x0628, description="Fonts whose cmap lacks this code point are skipped (U+0628 BEH).")
     database: str = Field("dataset/glyphs.db", description="Path of the new database; an existing file is never overwritten.")
@@ -81,6 +88,16 @@ class SplitConfig(StrictModel):
     test: float = Field(0.1, ge=0, lt=1)
     identity_share: float = Field(
         0.5, gt=0, le=1, description="Fonts sharing at least this share of identical (label, contours) pairs are one design."
+    )
+    shape_threshold: float = Field(
+        0.73,
+        gt=0,
+        le=1,
+        description="Fonts whose rasters of the core letters agree at this mean IoU or more are one design (redrawn copies).",
+    )
+    shape_min_letters: int = Field(8, ge=1, description="Fonts sharing fewer core letters than this are never merged by shape.")
+    shape_letters: list[str] = Field(
+        default_factory=lambda: list(CORE_LETTERS), description="The labels compared by the shape rule."
     )
 
     @model_validator(mode="after")

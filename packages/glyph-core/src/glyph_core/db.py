@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +47,9 @@ class FontMetrics:
 
     @property
     def em_height(self) -> float | None:
-        """Vertical EM span (PLAN §4.1): typo metrics, else ascent/descent, else None (use the bbox)."""
-        for top, bottom in ((self.typo_ascent, self.typo_descent), (self.ascent, self.descent)):
+        """Vertical EM span (docs/raster-policy.md): typo metrics, else ascent/descent, else None (use the bbox)."""
+        typo_bottom = checked_descender(self.typo_descent, (self.descent,))
+        for top, bottom in ((self.typo_ascent, typo_bottom), (self.ascent, self.descent)):
             if top is None or bottom is None:
                 continue
             # Descent is normally negative; some producers store its magnitude instead.
@@ -56,6 +57,18 @@ class FontMetrics:
             if span > 0:
                 return float(span)
         return None
+
+
+def checked_descender(descender: int | None, evidence: Iterable[int | None]) -> int | None:
+    """A descender metric with its sign checked against the font's other metrics.
+
+    Descenders are negative (below the baseline). A positive one is a sign error when any other
+    metric of the same font reaches below the baseline (hhea descent, the glyphs' lowest y): it is
+    then read as its negation. Without such evidence it is kept as the font states it.
+    """
+    if descender is None or descender <= 0:
+        return descender
+    return -descender if any(value is not None and value < 0 for value in evidence) else descender
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,11 @@ class OutputLayout:
         return self.meta / "splits.json"
 
     @property
+    def split_report(self) -> Path:
+        """Per split: design groups, fonts, rows, labels, held-out labels absent from train (Markdown; JSON beside it)."""
+        return self.meta / "split_report.md"
+
+    @property
     def label_report(self) -> Path:
         """Label pairs drawn identically in most fonts (candidates for merging)."""
         return self.meta / "label_merge_candidates.json"

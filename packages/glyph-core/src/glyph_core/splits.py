@@ -1,8 +1,10 @@
 """Font splits by design group (PLAN §8.1 with DESIGN's correction: never split by file).
 
-Fonts are one design when their normalized family names match, or when they share most of their
-(label, contours) pairs byte for byte (weight instances, UI variants, locale variants, copies).
-Groups, not files, are shuffled (seeded) and dealt 80/10/10 into train/val/test.
+Fonts are one design when their normalized family names match, when they share most of their
+(label, contours) pairs byte for byte (weight instances, UI variants, locale variants, copies), or
+when their rasters of the core letters agree (redrawn near-copies; ``glyph_core.shapes``). Groups,
+not files, are shuffled (seeded) and dealt 80/10/10 into train/val/test; ``splits.json`` says for
+every merge which rule made it and with what score (docs/data.md).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,19 +64,62 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+@dataclass(frozen=True)
+class Merge:
+    """Why two fonts are one design: the rule that joined them and its score."""
+
+    fonts: tuple[str, str]
+    families: tuple[str | None, str | None]
+    rule: str  # "name", "outlines" or "shape"
+    score: float  # name: 1; outlines: share of identical (label, contours) pairs; shape: mean IoU
+    letters: int | None = None  # shape: core letters compared
+
+    def to_json(self) -> dict[str, object]:
+        record: dict[str, object] = {
+            "fonts": list(self.fonts), "families": list(self.families), "rule": self.rule, "score": round(self.score, 4),
+        }  # fmt: skip
+        if self.letters is not None:
+            record["letters"] = self.letters
+        return record
+
+
+@dataclass(frozen=True)
+class DesignGroups:
+    """font hash -> design group name, and the merges (one per join of two groups) that made them."""
+
+    groups: dict[str, str]
+    merges: list[Merge]
+
+    def merges_by_group(self) -> dict[str, list[Merge]]:
+        out: dict[str, list[Merge]] = defaultdict(list)
+        for merge in self.merges:
+            out[self.groups[merge.fonts[0]]].append(merge)
+        return dict(out)
+
+
 def design_groups(
     family_names: Mapping[str, str | None],
     outline_keys: Mapping[str, set[str]],
     identity_share: float,
-) -> dict[str, str]:
-    """font_hash -> design group name.
+    shape_pairs: Iterable[tuple[str, str, float, int]] = (),
+) -> DesignGroups:
+    """Group fonts into designs by three rules, in this order, recording each merge and its reason.
 
     ``family_names``: every font's family name (None when unknown); ``outline_keys``: per font, a set
-    of hashes of its (label, contours) pairs. Two fonts are merged when their normalized families
-    match, or when the identical pairs are at least ``identity_share`` of the smaller font's pairs.
+    of hashes of its (label, contours) pairs; ``shape_pairs``: (font, font, mean IoU, letters) of the
+    pairs whose rasters agree (see ``glyph_core.shapes``). Fonts are merged when their normalized
+    families match, when the identical pairs are at least ``identity_share`` of the smaller font's
+    pairs, or when they are a shape pair.
     """
     fonts = sorted(family_names)
     uf = _UnionFind(fonts)
+    merges: list[Merge] = []
+
+    def join(a: str, b: str, rule: str, score: float, letters: int | None = None) -> None:
+        if uf.find(a) != uf.find(b):
+            uf.union(a, b)
+            merges.append(Merge((a, b), (family_names[a], family_names[b]), rule, score, letters))
+
     by_family: dict[str, list[str]] = defaultdict(list)
     for font in fonts:
         family = normalize_family(family_names[font])
@@ -82,7 +127,7 @@ def design_groups(
             by_family[family].append(font)
     for members in by_family.values():
         for other in members[1:]:
-            uf.union(members[0], other)
+            join(members[0], other, "name", 1.0)
 
     fonts_by_key: dict[str, list[str]] = defaultdict(list)
     for font in fonts:
@@ -94,10 +139,14 @@ def design_groups(
             for i, a in enumerate(members):
                 for b in members[i + 1 :]:
                     shared[(a, b)] += 1
-    for (a, b), n in shared.items():
+    for (a, b), n in sorted(shared.items()):
         smaller = min(len(outline_keys[a]), len(outline_keys[b]))
         if smaller and n / smaller >= identity_share:
-            uf.union(a, b)
+            join(a, b, "outlines", n / smaller)
+
+    for a, b, score, letters in sorted(shape_pairs, key=lambda p: (-p[2], p[0], p[1])):
+        if a in uf.parent and b in uf.parent:
+            join(a, b, "shape", score, letters)
 
     members_of: dict[str, list[str]] = defaultdict(list)
     for font in fonts:
@@ -112,7 +161,7 @@ def design_groups(
         name = base if used[base] == 1 else f"{base} #{used[base]}"
         for font in members:
             groups[font] = name
-    return groups
+    return DesignGroups(groups, merges)
 
 
 @dataclass(frozen=True)
@@ -121,6 +170,7 @@ class FontSplit:
 
     seed: int
     groups: dict[str, dict[str, list[str]]]  # split -> group name -> sorted font hashes
+    merges: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # group -> Merge.to_json() records
 
     def split_of_font(self) -> dict[str, str]:
         return {font: split for split, groups in self.groups.items() for fonts in groups.values() for font in fonts}
@@ -142,12 +192,16 @@ class FontSplit:
         summary = {
             split: {"groups": len(self.groups[split]), "fonts": len(self.fonts_in(split))} for split in SPLIT_NAMES
         }
-        return json.dumps({"seed": self.seed, "summary": summary, "splits": self.groups}, indent=1, sort_keys=True)
+        return json.dumps(
+            {"seed": self.seed, "summary": summary, "splits": self.groups, "merges": self.merges}, indent=1, sort_keys=True
+        )
 
     @classmethod
     def from_json(cls, text: str) -> FontSplit:
         data = json.loads(text)
-        split = cls(seed=int(data["seed"]), groups={s: data["splits"].get(s, {}) for s in SPLIT_NAMES})
+        split = cls(
+            seed=int(data["seed"]), groups={s: data["splits"].get(s, {}) for s in SPLIT_NAMES}, merges=data.get("merges", {})
+        )
         split.check_disjoint()
         return split
 

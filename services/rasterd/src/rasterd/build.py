@@ -28,11 +28,13 @@ from glyph_core.paths import OutputLayout
 from glyph_core.runs import record_run
 from glyph_core.schema import CHAR_CLASSES
 from glyph_core.selection import Selection, select_dataset, write_manifests
+from glyph_core.shapes import shape_scores
+from glyph_core.split_report import format_split_report, split_report, write_split_report
 from glyph_core.store import MAX_TWINS, SCHEMA_VERSION, create_store, finalize, open_store, split_code, temporary_path
 from tqdm import tqdm
 
 from rasterd.build_chunk import ChunkResult, build_chunk
-from rasterd.render import contour_problems
+from rasterd.render import contour_problems, shape_masks
 
 
 @dataclass
@@ -51,6 +53,7 @@ class BuildSummary:
     seconds: float = 0.0
     core_seconds: float = 0.0
     store: str = ""
+    split_report: str = ""
 
     def __str__(self) -> str:
         if self.up_to_date:
@@ -69,6 +72,8 @@ class BuildSummary:
             f"time             {self.seconds:.1f} s ({rate:,.0f} glyphs/s; tasks {self.core_seconds:.1f} s of worker time)",
             f"store            {self.store}",
         ]
+        if self.split_report:
+            lines += ["", "split report (outputs/meta/split_report.md):", self.split_report]
         return "\n".join(lines)
 
 
@@ -130,12 +135,20 @@ def run_build(config: RasterizerConfig, config_path: str | None = None) -> Build
         with AuditLog(layout.audit_log("build")) as audit, tqdm(
             total=db.count(), desc="scan", unit=" rows", leave=False
         ) as bar:
-            catalog = scan_database(db, audit, config.raster.max_points, bar.update, contour_problems)
+            catalog = scan_database(
+                db, audit, config.raster.max_points, bar.update, contour_problems, config.splits.shape_letters
+            )
             summary.rejected = dict(audit.counts)
-    selection = select_dataset(catalog, config.labels, config.splits)
+    shapes = shape_scores(
+        shape_masks(catalog.shape_contours, config.raster), config.splits.shape_min_letters, config.splits.shape_letters
+    )
+    selection = select_dataset(catalog, config.labels, config.splits, shapes)
     if not selection.entries:
         raise DatabaseError(f"{config.database}: no glyph rows left after integrity checks and label filtering")
     write_manifests(selection, layout)
+    report = split_report(selection, config.splits.shape_threshold)
+    write_split_report(report, layout)
+    summary.split_report = format_split_report(report)
     identity, fonts = _identity_arrays(selection)
     count, chunk = len(selection.entries), config.build.chunk_size
     summary.rows_read, summary.filtered_by_label = catalog.rows_read, selection.filtered_by_label

@@ -38,3 +38,23 @@ def contour_problems(texts: Sequence[str], max_points: int) -> list[str | None]:
     for index in np.flatnonzero(fallback).tolist():
         problems[index] = reference_contour_problems([texts[index]], max_points)[0]
     return problems
+
+
+def shape_masks(contours: Mapping[str, Mapping[str, str]], config: RasterConfig) -> dict[str, dict[str, np.ndarray]]:
+    """font -> label -> boolean raster of the design-shape rule's letters (``glyph_core.shapes``).
+
+    Rendered with the build's raster policy but without the font's EM height, so every letter is
+    tight-fitted to the full canvas and two fonts compare by shape alone; unrenderable ones are left out.
+    """
+    keys = [(font, label) for font in sorted(contours) for label in sorted(contours[font])]
+    if not keys:
+        return {}
+    batch = rasterize_contours(
+        [contours[font][label] for font, label in keys], np.full(len(keys), np.nan), config, on_error="reject"
+    )
+    bad = {index for index, _ in batch.rejected}
+    masks: dict[str, dict[str, np.ndarray]] = {}
+    for index, (font, label) in enumerate(keys):
+        if index not in bad:
+            masks.setdefault(font, {})[label] = batch.masks[index] > 0
+    return masks

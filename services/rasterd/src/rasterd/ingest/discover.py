@@ -1,17 +1,23 @@
 """Font inputs of the ingest config -> a sorted list of font files.
 
-Each entry is a file, a folder (searched recursively) or a glob pattern. Folders and globs yield
-files with a font extension only; a file named explicitly is taken whatever its extension.
+Each entry is a file, a folder (searched recursively), a glob pattern, or ``npm:<package.json>``.
+Folders and globs yield files with a font extension only; a file named explicitly is taken whatever
+its extension. An npm entry yields, for every dependency of that package.json, the files of its
+``files/`` folder that match the ingest's ``npm_files`` glob (the Arabic WOFF2 subsets: each has a
+``.woff`` twin of the same font, which must never be read as a second font), and checks that the
+installed version is the pinned one.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 FONT_EXTENSIONS = frozenset({".ttf", ".otf", ".ttc", ".woff", ".woff2"})
+NPM_PREFIX = "npm:"
 
 
 class FontInputError(FileNotFoundError):
@@ -29,7 +35,37 @@ def _in_folder(folder: Path) -> list[Path]:
     return found
 
 
-def discover_fonts(entries: Iterable[str]) -> list[Path]:
+def npm_font_files(package_json: Path, pattern: str) -> list[Path]:
+    """Files matching ``pattern`` in ``files/`` of every package ``package_json`` depends on.
+
+    Raises :class:`FontInputError` when the file is missing, a package is not installed (``npm ci``
+    has not run), its installed version is not the pinned one, or it has no matching file.
+    """
+    if not package_json.is_file():
+        raise FontInputError(f"fonts entry {NPM_PREFIX}{package_json}: no such file")
+    dependencies: dict[str, str] = json.loads(package_json.read_text(encoding="utf-8")).get("dependencies", {})
+    modules = package_json.parent / "node_modules"
+    found: list[Path] = []
+    for name, pinned in sorted(dependencies.items()):
+        manifest = modules / name / "package.json"
+        if not manifest.is_file():
+            raise FontInputError(
+                f"npm font package {name}@{pinned} is not installed under {modules}: "
+                f"run `make install` (or `npm ci` in {package_json.parent})"
+            )
+        installed = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+        if installed != pinned:
+            raise FontInputError(
+                f"npm font package {name}: {installed} is installed, {pinned} is pinned; run `npm ci` in {package_json.parent}"
+            )
+        files = sorted(path for path in (modules / name / "files").glob(pattern) if path.is_file())
+        if not files:
+            raise FontInputError(f"npm font package {name}@{pinned}: no files/{pattern}")
+        found.extend(files)
+    return found
+
+
+def discover_fonts(entries: Iterable[str], npm_files: str = "*-arabic-*.woff2") -> list[Path]:
     """Font files named by ``entries``, resolved, without repeats, sorted by path.
 
     Raises :class:`FontInputError` for an entry that matches nothing, naming the entry.
@@ -37,7 +73,9 @@ def discover_fonts(entries: Iterable[str]) -> list[Path]:
     found: set[Path] = set()
     for entry in entries:
         path = Path(entry).expanduser()
-        if glob.has_magic(entry):
+        if entry.startswith(NPM_PREFIX):
+            files = npm_font_files(Path(entry[len(NPM_PREFIX) :]).expanduser(), npm_files)
+        elif glob.has_magic(entry):
             matches = [Path(m) for m in glob.glob(str(path), recursive=True)]
             files = [m for m in matches if _is_font_file(m)]
             files += [f for m in matches if m.is_dir() for f in _in_folder(m)]

@@ -7,6 +7,7 @@ and punctuation straight from the cmap, the configured ligatures and the Allah l
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +31,8 @@ from rasterd.ingest.shaping import JoiningTable, ShapedRun, Shaper
 
 ALLAH_TEXT = "\u0627\u0644\u0644\u0647"  # alef lam lam heh
 LIGATURE_FORMS: tuple[Form, ...] = ("isol", "final")
+# fontTools warns about harmless oddities of real fonts (old timestamps, padded tables) by the hundred.
+logging.getLogger("fontTools").setLevel(logging.ERROR)
 LATIN_CODEPOINTS = tuple(range(0x30, 0x3A)) + tuple(range(0x41, 0x5B)) + tuple(range(0x61, 0x7B))
 
 
@@ -49,12 +52,27 @@ class GlyphRecord:
 
 @dataclass(frozen=True)
 class FaceResult:
-    """A face that has the required code point, with its rows sorted by label."""
+    """A face that has the required code point, with its rows sorted by label, and a note per font
+    metric the ingest corrected (see ``font_record``)."""
 
     path: str
     index: int
     font: FontRecord
     glyphs: tuple[GlyphRecord, ...]
+    corrections: tuple[str, ...] = ()
+
+    def form_counts(self) -> dict[str, int]:
+        """Rows per kind: isolated letters, contextual forms, ligatures, marks, other (digits, punctuation)."""
+        counts = dict.fromkeys(("isolated", "contextual", "ligatures", "marks", "other"), 0)
+        for glyph in self.glyphs:
+            counts[_FORM_KIND.get(glyph.char_class, "other")] += 1
+        return counts
+
+
+_FORM_KIND = {
+    "isol": "isolated", "init": "contextual", "medi": "contextual", "final": "contextual",
+    LIGATURE_CLASS: "ligatures", "diacritic": "marks",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -138,7 +156,8 @@ def extract_face(face: FontFace, config: IngestConfig, joining: JoiningTable) ->
         for _, run in drawer.forms(ALLAH_TEXT, ("isol",)):
             drawer.add_run(rows, ALLAH_LABEL, run, None, LIGATURE_CLASS)
     glyphs = with_twins(rows[label] for label in sorted(rows))
-    return FaceResult(str(face.path), face.index, font_record(face), glyphs)
+    record, corrections = font_record(face)
+    return FaceResult(str(face.path), face.index, record, glyphs, tuple(corrections))
 
 
 class _FaceDrawer:

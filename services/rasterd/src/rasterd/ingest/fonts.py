@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fontTools.ttLib import TTCollection, TTFont
+from glyph_core.db import checked_descender
 
 
 @dataclass(frozen=True)
@@ -84,23 +85,37 @@ def _name(font: TTFont, *name_ids: int) -> str | None:
     return None
 
 
-def font_record(face: FontFace) -> FontRecord:
-    """Metrics and names of a face; optional tables that are missing leave their columns empty (or 0)."""
+def font_record(face: FontFace) -> tuple[FontRecord, list[str]]:
+    """Metrics and names of a face, and a note per metric corrected on the way.
+
+    Optional tables that are missing leave their columns empty (or 0). A positive OS/2 typo
+    descender is a sign error when the hhea descent or the glyphs' lowest point lie below the
+    baseline (Lemonada stores +653 beside an hhea descent of -653): the row gets it negated.
+    """
     font = face.font
+    head = font["head"]
     hhea = font["hhea"] if "hhea" in font else None
     os2 = font["OS/2"] if "OS/2" in font else None
     has_heights = os2 is not None and os2.version >= 2
+    stated = os2.sTypoDescender if os2 else None
+    typo_descent = checked_descender(stated, (hhea.descent if hhea else None, getattr(head, "yMin", None)))
+    notes = []
+    if typo_descent != stated:
+        notes.append(
+            f"OS/2 sTypoDescender {stated} is above the baseline while hhea descent "
+            f"{hhea.descent if hhea else None} and glyph yMin {getattr(head, 'yMin', None)} are below it: stored as {typo_descent}"
+        )
     return FontRecord(
         file_hash=face.file_hash,
-        upem=font["head"].unitsPerEm,
+        upem=head.unitsPerEm,
         ascent=hhea.ascent if hhea else None,
         descent=hhea.descent if hhea else None,
         typo_ascent=os2.sTypoAscender if os2 else None,
-        typo_descent=os2.sTypoDescender if os2 else None,
+        typo_descent=typo_descent,
         x_height=os2.sxHeight if has_heights else 0,
         cap_height=os2.sCapHeight if has_heights else 0,
         line_gap=hhea.lineGap if hhea else None,
         family_name=_name(font, 16, 1),
         style=_name(font, 17, 2),
         weight=os2.usWeightClass if os2 else None,
-    )
+    ), notes

@@ -6,8 +6,10 @@ fonts give the same database content whatever the number of workers.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import time
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -41,19 +43,28 @@ class IngestSummary:
     labels: int
     rows_with_twin: int
     seconds: float
+    forms: dict[str, int]
+    """Rows per kind over every font (isolated, contextual, ligatures, marks, other)."""
+    without_contextual: tuple[str, ...]
+    """Fonts (family and file) that yield no init/medi/final form: GSUB missing or not reached."""
+    metrics_corrected: int
+    font_report: str
 
     def __str__(self) -> str:
         twin_share = self.rows_with_twin / self.rows if self.rows else 0.0
-        return "\n".join(
-            [
-                f"database: {self.database}",
-                f"fonts: {self.fonts_seen} seen, {self.fonts_used} used, {self.fonts_skipped} skipped, "
-                f"{self.fonts_broken} broken (audit log: {self.audit_log})",
-                f"rows: {self.rows} ({self.rows_with_twin} with an identical twin, {twin_share:.1%}), "
-                f"labels: {self.labels}",
-                f"seconds: {self.seconds:.1f}",
-            ]
-        )
+        lines = [
+            f"database: {self.database}",
+            f"fonts: {self.fonts_seen} seen, {self.fonts_used} used, {self.fonts_skipped} skipped, "
+            f"{self.fonts_broken} broken (audit log: {self.audit_log})",
+            f"rows: {self.rows} ({self.rows_with_twin} with an identical twin, {twin_share:.1%}), "
+            f"labels: {self.labels}",
+            "forms: " + ", ".join(f"{kind} {n}" for kind, n in self.forms.items()) + f" (per font: {self.font_report})",
+            f"metrics corrected: {self.metrics_corrected} fonts (see the audit log)",
+            f"fonts without contextual forms: {len(self.without_contextual)}",
+            *(f"  {name}" for name in self.without_contextual),
+            f"seconds: {self.seconds:.1f}",
+        ]
+        return "\n".join(lines)
 
 
 def _extract_all(paths: Sequence[Path], config: IngestConfig) -> list[FileResult]:
@@ -98,7 +109,19 @@ def _select_faces(results: Sequence[FileResult], audit: AuditLog) -> tuple[list[
                 continue
             first_path[file_hash] = face.path
             faces.append(face)
+            for note in face.corrections:
+                audit.note("metric_corrected", face.path, note, font=file_hash)
     return faces, skipped, broken
+
+
+def _font_report(faces: Sequence[FaceResult], path: Path) -> None:
+    """One JSON line per font written: its file, family, and rows per kind (``FaceResult.form_counts``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for face in faces:
+            record = {"path": face.path, "font": face.font.file_hash, "family": face.font.family_name,
+                      "style": face.font.style, "rows": len(face.glyphs), **face.form_counts()}  # fmt: skip
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def run_ingest(config: IngestConfig, config_path: str | None = None) -> IngestSummary:
@@ -111,14 +134,19 @@ def run_ingest(config: IngestConfig, config_path: str | None = None) -> IngestSu
     target = Path(config.database)
     ensure_new_database(target)
     JoiningTable.load(config.arabic_shaping)
-    paths = discover_fonts(config.fonts)
+    paths = discover_fonts(config.fonts, config.npm_files)
     layout = OutputLayout.at(config.outputs.root)
     audit_path = layout.audit_log("ingest")
     with AuditLog(audit_path) as audit:
         results = _extract_all(paths, config)
         faces, skipped, broken = _select_faces(results, audit)
     write_database(target, faces)
+    font_report = layout.logs / "ingest_fonts.jsonl"
+    _font_report(faces, font_report)
     rows = [glyph for face in faces for glyph in face.glyphs]
+    forms: Counter[str] = Counter()
+    for face in faces:
+        forms.update(face.form_counts())
     summary = IngestSummary(
         database=str(target),
         audit_log=str(audit_path),
@@ -130,6 +158,12 @@ def run_ingest(config: IngestConfig, config_path: str | None = None) -> IngestSu
         labels=len({glyph.label for glyph in rows}),
         rows_with_twin=sum(1 for glyph in rows if glyph.alt_label),
         seconds=round(time.perf_counter() - started, 2),
+        forms=dict(forms),
+        without_contextual=tuple(
+            f"{face.font.family_name} ({face.path})" for face in faces if face.form_counts()["contextual"] == 0
+        ),
+        metrics_corrected=sum(1 for face in faces if face.corrections),
+        font_report=str(font_report),
     )
     record_run(
         layout,
