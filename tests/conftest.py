@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 FONT_ROOT = Path("/usr/share/fonts")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NPM_FONTS = REPO_ROOT / "fonts" / "node_modules" / "@fontsource"
 # A handful of independent designs of different kinds: Naskh TrueType, CFF, Kufi, sans, West African.
 SMALL_FONT_SET = (
     "opentype/fonts-hosny-amiri/Amiri-Regular.ttf",
@@ -30,6 +32,20 @@ def real_font(relative: str) -> Path:
 def font_file():
     """``real_font`` for tests that pick their own fonts."""
     return real_font
+
+
+def npm_font(package: str, name: str) -> Path:
+    """Path of a file of an installed npm font package (fonts/package.json), or skip naming it."""
+    path = NPM_FONTS / package / "files" / name
+    if not path.is_file():
+        pytest.skip(f"npm font {path} is not installed (run `make install`)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def npm_font_file():
+    """``npm_font`` for tests that pick their own npm fonts."""
+    return npm_font
 
 
 @pytest.fixture(scope="session")

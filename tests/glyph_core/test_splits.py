@@ -51,3 +51,31 @@ def test_small_sets_still_fill_every_split_and_overlap_is_refused():
     bad = FontSplit(seed=0, groups={"train": {"g1": ["a"]}, "val": {"g2": ["a"]}, "test": {}})
     with pytest.raises(ValueError, match="font 'a' is in both"):
         bad.check_disjoint()
+
+
+def test_shape_pairs_merge_and_every_merge_says_why():
+    families = {"alk": "Alkalami", "alk_l": "Alkalami Light", "ruw": "Ruwudu", "amiri": "Amiri", "q": "Amiri Quran"}
+    keys = {"alk": {"k1"}, "alk_l": {"k2"}, "ruw": {"k3"}, "amiri": {"a1", "a2"}, "q": {"a1", "a2"}}
+    shapes = [("alk_l", "ruw", 0.97, 28), ("alk", "ruw", 0.45, 28)]  # only pairs above the threshold are passed
+    designs = design_groups(families, keys, identity_share=0.5, shape_pairs=shapes[:1])
+    assert designs.groups["alk"] == designs.groups["alk_l"] == designs.groups["ruw"] == "alkalami"
+    assert designs.groups["amiri"] == designs.groups["q"] == "amiri"
+    by_rule = {m.rule: m for m in designs.merges}
+    assert by_rule.keys() == {"name", "outlines", "shape"} and len(designs.merges) == 3  # one per join of two groups
+    assert by_rule["shape"].fonts == ("alk_l", "ruw") and by_rule["shape"].score == 0.97
+    assert by_rule["shape"].to_json() == {
+        "fonts": ["alk_l", "ruw"], "families": ["Alkalami Light", "Ruwudu"], "rule": "shape", "score": 0.97, "letters": 28,
+    }  # fmt: skip
+    assert by_rule["outlines"].score == 1.0
+    assert set(designs.merges_by_group()) == {"alkalami", "amiri"}
+    # A pair already joined by name adds no merge of its own.
+    again = design_groups(families, keys, identity_share=0.5, shape_pairs=[("alk", "alk_l", 0.9, 28), *shapes[:1]])
+    assert [m.rule for m in again.merges].count("shape") == 1
+
+
+def test_merges_survive_the_manifest_round_trip():
+    split = split_groups({"f1": "g1", "f2": "g1", "f3": "g2", "f4": "g3"}, (0.34, 0.33, 0.33), seed=1)
+    merges = {"g1": [{"fonts": ["f1", "f2"], "families": ["A", "A Bold"], "rule": "name", "score": 1.0}]}
+    with_merges = FontSplit(split.seed, split.groups, merges)
+    assert FontSplit.from_json(with_merges.to_json()) == with_merges
+    assert FontSplit.from_json(split.to_json()).merges == {}

@@ -209,3 +209,28 @@ def test_fast_contour_validator_agrees_with_the_reference(small_glyphs_db):
     texts += broken
     assert contour_problems(texts, 100_000) == reference(texts, 100_000)
     assert all(p is not None for p in contour_problems(broken, 100_000))
+
+
+def test_build_prints_and_writes_the_split_report(built):
+    config, summary, _, _ = built
+    layout = OutputLayout.at(config.outputs.root)
+    report = json.loads(layout.split_report.with_suffix(".json").read_text())
+    group = open_store(layout.rasters_store, "rasters")
+    codes = group["split"][:]
+    split = FontSplit.from_json(layout.split_manifest.read_text())
+    for code, name in enumerate(("train", "val", "test")):
+        row = report["splits"][name]
+        assert row["rows"] == int((codes == code).sum())
+        assert row["design_groups"] == len(split.groups[name]) and row["fonts"] == len(split.fonts_in(name))
+        labels = set(group["label"][:][codes == code].tolist())
+        assert row["labels"] == len(labels)
+    train = set(group["label"][:][codes == 0].tolist())
+    names = group.attrs["labels"]
+    for name, code in (("val", 1), ("test", 2)):
+        absent = {names[i] for i in set(group["label"][:][codes == code].tolist()) - train}
+        assert set(report["labels_absent_from_train"][name]) == absent
+    assert sum(report["merges_by_rule"].values()) == sum(len(m) for m in split.merges.values())
+    assert report["nearest_other_design"]["design_groups"] == sum(len(g) for g in split.groups.values())
+    text = layout.split_report.read_text()
+    assert "| train |" in text and "val labels absent from train" in text and "nearest other design" in text
+    assert summary.split_report in str(summary) and summary.split_report in text

@@ -1,6 +1,7 @@
 """`run_ingest` end to end on a handful of real fonts plus broken, duplicate and non-Arabic files."""
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -11,6 +12,7 @@ from fontTools.ttLib import TTFont
 
 from glyph_core.audit import read_audit
 from glyph_core.config import IngestConfig
+from glyph_core.db import FontMetrics, checked_descender
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs
 from rasterd.ingest import run_ingest
@@ -84,6 +86,43 @@ def test_broken_and_duplicate_fonts_are_audited(two_workers, font_folder):
     assert duplicate["reason"].endswith("kacst/KacstOne.ttf")
 
 
+def test_lemonada_positive_typo_descender_is_corrected_and_audited(two_workers):
+    config, summary = two_workers
+    with sqlite3.connect(config.database) as connection:
+        row = connection.execute(
+            "SELECT file_hash, typo_ascent, typo_descent, descent FROM fonts WHERE family_name = 'Lemonada'"
+        ).fetchone()
+    font_hash, typo_ascent, typo_descent, descent = row
+    assert (typo_ascent, typo_descent, descent) == (1345, -653, -653)  # the file says +653
+    assert FontMetrics(font_hash, typo_ascent=typo_ascent, typo_descent=typo_descent).em_height == 1998
+    (note,) = [r for r in read_audit(summary.audit_log) if r["kind"] == "metric_corrected"]
+    assert note["kept"] is True and note["font"] == font_hash and "sTypoDescender 653" in note["reason"]
+    assert summary.metrics_corrected == 1 and "metrics corrected: 1" in str(summary)
+    assert "metric_corrected" not in summary_rejections(summary)
+
+
+def summary_rejections(summary) -> set[str]:
+    return {r["kind"] for r in read_audit(summary.audit_log) if not r.get("kept")}
+
+
+def test_per_font_form_counts_and_fonts_without_contextual_forms(two_workers):
+    config, summary = two_workers
+    per_font = [json.loads(line) for line in Path(summary.font_report).read_text().splitlines()]
+    assert len(per_font) == summary.fonts_used
+    assert sum(r["rows"] for r in per_font) == summary.rows
+    for record in per_font:
+        assert record["rows"] == sum(record[k] for k in ("isolated", "contextual", "ligatures", "marks", "other"))
+        assert record["contextual"] > 0  # every font here shapes its positional forms
+    assert summary.forms["contextual"] == sum(r["contextual"] for r in per_font)
+    assert summary.without_contextual == () and "fonts without contextual forms: 0" in str(summary)
+
+
+def test_checked_descender_rule():
+    assert checked_descender(653, (-653, None)) == -653  # another metric reaches below the baseline
+    assert checked_descender(653, (None, 0)) == 653  # no evidence: kept as stated
+    assert checked_descender(-250, (100,)) == -250 and checked_descender(None, (-1,)) is None
+
+
 def test_database_schema_indexes_and_order(two_workers):
     config, _ = two_workers
     with sqlite3.connect(config.database) as connection:
@@ -146,3 +185,12 @@ def test_bad_input_fails_before_writing_anything(tmp_path):
     with pytest.raises(FileNotFoundError, match="no-such-folder"):
         run_ingest(config)
     assert not (tmp_path / "glyphs.db").exists()
+
+
+def test_a_font_without_contextual_forms_is_listed(tmp_path, font_file, kacst_one):
+    awami = font_file("truetype/awami/AwamiNastaliq-Regular.ttf")  # shapes with Graphite, not GSUB
+    config = IngestConfig(fonts=[str(awami), str(kacst_one)], database=str(tmp_path / "g.db"), workers=1,
+                          outputs={"root": str(tmp_path / "outputs")})  # fmt: skip
+    summary = run_ingest(config)
+    assert summary.without_contextual == (f"Awami Nastaliq ({awami})",)
+    assert f"fonts without contextual forms: 1\n  Awami Nastaliq ({awami})" in str(summary)
