@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["no_skip_in_ci"]
+
 FONT_ROOT = Path("/usr/share/fonts")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NPM_FONTS = REPO_ROOT / "fonts" / "node_modules" / "@fontsource"
