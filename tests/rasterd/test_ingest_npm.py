@@ -44,6 +44,9 @@ def test_only_the_arabic_woff2_subsets_of_the_listed_packages(installed):
         assert path.with_suffix(".woff").is_file()  # the twin exists and is not read
     assert not any(p.suffix == ".woff" for p in installed)
     assert len(installed) == len(set(installed)) > len(PINNED)
+    # The family name holds "-arabic-" itself: its Latin, math and emoji subsets must stay out.
+    playpen = [p.name for p in installed if p.parent.parent.name == "playpen-sans-arabic"]
+    assert playpen and all(name.startswith("playpen-sans-arabic-arabic-") for name in playpen)
 
 
 def test_the_default_ingest_config_reads_the_npm_packages(installed):
@@ -66,9 +69,9 @@ def test_unlisted_packages_are_ignored_and_bad_installs_are_errors(tmp_path):
         npm_font_files(tmp_path / "package.json", "*-arabic-*.woff2")
     fake_package(tmp_path, "a", "1.0.0", ["a-arabic-400-normal.woff2", "a-arabic-400-normal.woff", "a-latin-400-normal.woff2"])
     fake_package(tmp_path, "unlisted", "1.0.0", ["unlisted-arabic-400-normal.woff2"])
-    assert [p.name for p in npm_font_files(tmp_path / "package.json", "*-arabic-*.woff2")] == ["a-arabic-400-normal.woff2"]
-    with pytest.raises(FontInputError, match="no files/"):
-        npm_font_files(tmp_path / "package.json", "*-cyrillic-*.woff2")
+    assert [p.name for p in npm_font_files(tmp_path / "package.json", "{package}-arabic-*.woff2")] == ["a-arabic-400-normal.woff2"]
+    with pytest.raises(FontInputError, match="no files/a-cyrillic-"):
+        npm_font_files(tmp_path / "package.json", "{package}-cyrillic-*.woff2")
     (tmp_path / "package.json").write_text(json.dumps({"dependencies": {"@fontsource/a": "2.0.0"}}))
     with pytest.raises(FontInputError, match="1.0.0 is installed, 2.0.0 is pinned"):
         npm_font_files(tmp_path / "package.json", "*-arabic-*.woff2")

@@ -42,8 +42,9 @@ class IngestConfig(StrictModel):
         "pinned npm packages that file depends on.",
     )
     npm_files: str = Field(
-        "*-arabic-*.woff2",
-        description="Glob inside each npm package's files/ folder: the Arabic subsets, never their .woff twins.",
+        "{package}-arabic-*.woff2",
+        description="Glob inside each npm package's files/ folder ({package}: its name without the scope): "
+        "the Arabic subsets, never their .woff twins.",
     )
     require_codepoint: int = Field(0x0628, description="Fonts whose cmap lacks this code point are skipped (U+0628 BEH).")
     database: str = Field("dataset/glyphs.db", description="Path of the new database; an existing file is never overwritten.")

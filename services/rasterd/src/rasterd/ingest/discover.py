@@ -38,6 +38,10 @@ def _in_folder(folder: Path) -> list[Path]:
 def npm_font_files(package_json: Path, pattern: str) -> list[Path]:
     """Files matching ``pattern`` in ``files/`` of every package ``package_json`` depends on.
 
+    ``{package}`` in the pattern stands for the package's name without its scope: the subset files
+    of ``@fontsource/playpen-sans-arabic`` are ``playpen-sans-arabic-<subset>-...``, so a bare
+    ``*-arabic-*`` would also take its Latin, math and emoji subsets.
+
     Raises :class:`FontInputError` when the file is missing, a package is not installed (``npm ci``
     has not run), its installed version is not the pinned one, or it has no matching file.
     """
@@ -58,14 +62,15 @@ def npm_font_files(package_json: Path, pattern: str) -> list[Path]:
             raise FontInputError(
                 f"npm font package {name}: {installed} is installed, {pinned} is pinned; run `npm ci` in {package_json.parent}"
             )
-        files = sorted(path for path in (modules / name / "files").glob(pattern) if path.is_file())
+        wanted = pattern.replace("{package}", name.rsplit("/", 1)[-1])
+        files = sorted(path for path in (modules / name / "files").glob(wanted) if path.is_file())
         if not files:
-            raise FontInputError(f"npm font package {name}@{pinned}: no files/{pattern}")
+            raise FontInputError(f"npm font package {name}@{pinned}: no files/{wanted}")
         found.extend(files)
     return found
 
 
-def discover_fonts(entries: Iterable[str], npm_files: str = "*-arabic-*.woff2") -> list[Path]:
+def discover_fonts(entries: Iterable[str], npm_files: str = "{package}-arabic-*.woff2") -> list[Path]:
     """Font files named by ``entries``, resolved, without repeats, sorted by path.
 
     Raises :class:`FontInputError` for an entry that matches nothing, naming the entry.
