@@ -40,16 +40,20 @@ def main(root: Path) -> str:
             groups[src].add(group_of[font])
             group_sources[group_of[font]].add(src)
     sources = sorted(groups)
-    out = ["| source | font files | design groups | of them only in this source | rows kept | labels | labels only here |",
-           "|:--|--:|--:|--:|--:|--:|--:|"]  # fmt: skip
+    out = ["| source | font files | design groups | of them only in this source | rows kept | labels | labels only here "
+           "| labels it lifts to >= 5 designs |", "|:--|--:|--:|--:|--:|--:|--:|--:|"]  # fmt: skip
     for src in sources:
         files = sum(1 for f in fonts if source_of(f["path"]) == src)
         own_groups = sum(1 for g in groups[src] if group_sources[g] == {src})
         others = set().union(*(labels[s] for s in sources if s != src))
+        lifted = sum(
+            1 for per in label_groups.values()
+            if len(set().union(*per.values())) >= 5 and len(set().union(*(g for s, g in per.items() if s != src))) < 5
+        )  # fmt: skip
         out.append(f"| {src} | {files} | {len(groups[src])} | {own_groups} | {rows[src]} | {len(labels[src])} | "
-                   f"{len(labels[src] - others)} |")  # fmt: skip
+                   f"{len(labels[src] - others)} | {lifted} |")  # fmt: skip
     total_groups = len(group_sources)
-    out.append(f"| all | {len(fonts)} | {total_groups} | | {sum(rows.values())} | {len(set().union(*labels.values()))} | |")
+    out.append(f"| all | {len(fonts)} | {total_groups} | | {sum(rows.values())} | {len(set().union(*labels.values()))} | | |")
     at_least = {n: sum(1 for per in label_groups.values() if len(set().union(*per.values())) >= n) for n in (5, 10, 20)}
     out.append("")
     out.append("labels drawn by at least 5 / 10 / 20 design groups: " + " / ".join(str(at_least[n]) for n in (5, 10, 20)))

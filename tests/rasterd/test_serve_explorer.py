@@ -88,3 +88,14 @@ def test_search_pick_a_glyph_see_raster_grid_ids_and_prototypes(browser, server,
     # A deep link opens the glyph directly.
     browser.get(f"{server.url}/#glyph={glyph_id}")
     wait_for(browser, lambda d: "beh_isol" in d.find_element(By.ID, "glyph-title").text)
+
+
+@pytest.mark.slow
+def test_swagger_ui_renders_with_no_network(browser, server):
+    """/docs draws every route from assets rasterd serves itself (Chromium here reaches no CDN)."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(server.url + "/docs")
+    blocks = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
+    paths = {b.get_attribute("data-path") or b.text for b in blocks}
+    assert {"/v1/rasterize", "/healthz"} <= paths

@@ -282,6 +282,12 @@ def test_openapi_and_docs(http):
         "/v1/glyphs/{glyph_id}/grid.{fmt}", "/v1/rasterize", "/v1/labels", "/v1/fonts", "/v1/primitives",
     } <= set(spec["paths"])  # fmt: skip
     assert spec["components"]["schemas"]["RasterizeRequest"]["examples"]
-    assert "swagger" in http.get("/docs").text.lower()
+    docs = http.get("/docs").text
+    assert "swagger" in docs.lower() and "cdn" not in docs and "https://" not in docs  # assets are served here
+    for page in ("/docs", "/redoc"):
+        assert "https://" not in http.get(page).text
+        for asset in re.findall(r'(?:src|href)="([^"]+)"', http.get(page).text):
+            response = http.get(asset)
+            assert response.status_code == 200 and len(response.content) > 1000, asset
     page = http.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]

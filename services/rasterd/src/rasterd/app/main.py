@@ -17,7 +17,7 @@ from rasterd.app.errors import install_error_handlers
 from rasterd.app.metrics import Metrics, MetricsMiddleware
 from rasterd.app.middleware import BodyLimitMiddleware
 from rasterd.app.readers import Readers
-from rasterd.app.routers import catalog, explorer, glyphs, health, rasterize
+from rasterd.app.routers import catalog, docs, explorer, glyphs, health, rasterize
 from rasterd.app.routers.explorer import STATIC
 from rasterd.app.settings import RasterdSettings, settings_from_environment
 
@@ -76,15 +76,18 @@ def create_app(settings: RasterdSettings | None = None, readers: Readers | None 
         description=DESCRIPTION,
         lifespan=lifespan,
         root_path=settings.server.root_path,
+        docs_url=None,  # served by routers/docs.py with local assets, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.limits.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (health, glyphs, rasterize, catalog, explorer):
+    for module in (health, glyphs, rasterize, catalog, explorer, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     return app
 
 
