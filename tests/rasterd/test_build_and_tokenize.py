@@ -234,3 +234,41 @@ def test_build_prints_and_writes_the_split_report(built):
     text = layout.split_report.read_text()
     assert "| train |" in text and "val labels absent from train" in text and "nearest other design" in text
     assert summary.split_report in str(summary) and summary.split_report in text
+
+
+@pytest.mark.slow
+def test_build_on_a_cluster_survives_a_killed_worker_with_the_same_bytes(built, tmp_path):
+    """Two `dask worker` processes on 127.0.0.1; one is killed (SIGKILL, nanny included) while
+    chunks are still being written; the scheduler reruns its tasks on the other, and the store
+    equals a local build's, file for file."""
+    from dask_cluster import dask_cluster
+
+    config, _, _, _ = built
+    local = make_config(Path(config.database), tmp_path / "local", workers=2, chunk=32)
+    from rasterd.build import run_build
+
+    run_build(local)
+    root = tmp_path / "cluster"
+    with dask_cluster(tmp_path / "cluster.log", workers=2) as cluster:
+        cfg = local.model_copy(update={"outputs": local.outputs.model_copy(update={"root": str(root)}),
+                                       "dask": local.dask.model_copy(update={"scheduler_address": cluster.address})})  # fmt: skip
+        cfg_path = tmp_path / "rasterizer.yaml"
+        cfg_path.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
+        layout = OutputLayout.at(root)
+        proc = subprocess.Popen([sys.executable, "-m", "rasterd.cli", "build", "--config", str(cfg_path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(layout.tmp.glob("build-*/*.done")):
+            time.sleep(0.01)
+        cluster.kill_worker(0)
+        chunks = -(-int(open_store(OutputLayout.at(local.outputs.root).rasters_store, "rasters").attrs["count"]) // 32)
+        done_at_kill = len(list(layout.tmp.glob("build-*/*.done")))
+        assert proc.poll() is None and 0 < done_at_kill < chunks, "the worker must die mid-build"
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+    assert f"{chunks} built" in out
+    local_store = OutputLayout.at(local.outputs.root).rasters_store
+    files = sorted(p.relative_to(local_store) for p in local_store.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(layout.rasters_store) for p in layout.rasters_store.rglob("*") if p.is_file())
+    for name in files:
+        assert (local_store / name).read_bytes() == (layout.rasters_store / name).read_bytes(), name

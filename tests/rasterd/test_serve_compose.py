@@ -95,37 +95,24 @@ def test_build_runs_on_the_cluster_the_environment_names(small_glyphs_db, tmp_pa
     """The compose cluster path as processes: `dask scheduler` + `dask worker`, then `rasterd build`
     with RASTERIZER_DASK__SCHEDULER_ADDRESS pointing at them."""
     import os
-    import socket
 
+    from dask_cluster import dask_cluster
     from glyph_core.store import open_store
     from serve_fixtures import rasterizer_config
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    dask = str(Path(sys.executable).with_name("dask"))
-    address = f"tcp://127.0.0.1:{port}"
-    log = (tmp_path / "cluster.log").open("wb")
-    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], stdout=log, stderr=log)
-    worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-dashboard"], stdout=log, stderr=log)
-    try:
+    with dask_cluster(tmp_path / "cluster.log", workers=1) as cluster:
         config = tmp_path / "rasterizer.yaml"
         config.write_text(yaml.safe_dump(rasterizer_config(small_glyphs_db, tmp_path / "outputs").model_dump(mode="json")))
-        env = {**os.environ, "RASTERIZER_DASK__SCHEDULER_ADDRESS": address}
+        env = {**os.environ, "RASTERIZER_DASK__SCHEDULER_ADDRESS": cluster.address}
         run = subprocess.run([sys.executable, "-m", "rasterd.cli", "build", "--config", str(config)], env=env,
                              capture_output=True, text=True, timeout=600)  # fmt: skip
         assert run.returncode == 0, run.stderr[-2000:]
         assert int(open_store(tmp_path / "outputs" / "rasters" / "rasters.zarr", "rasters").attrs["count"]) > 1000
         from dask.distributed import Client
 
-        with Client(address) as client:  # the chunks ran on this cluster, not on a local one
+        with Client(cluster.address) as client:  # the chunks ran on this cluster, not on a local one
             prefixes = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
         assert "build-chunk" in prefixes, prefixes
-    finally:
-        for process in (worker, scheduler):
-            process.terminate()
-            process.wait(30)
-        log.close()
 
 
 def _services() -> list[str]:
