@@ -40,7 +40,7 @@ def test_build_train_save_reload_predict_the_same(tmp_path):
 
 
 def test_overfit_probe_5k_real_cells(primitives_layout):
-    """PLAN §15: on 5K cells the model reaches at least 99% train accuracy quickly."""
+    """docs/evaluation.md: on 5K cells the model reaches at least 99% train accuracy quickly."""
     import keras
 
     source = open_rasters(primitives_layout)

@@ -1,5 +1,5 @@
 """Real glyph outlines for tests and benchmarks: Arabic letters of the fonts installed under
-/usr/share/fonts, drawn through fontTools into contour JSON (PLAN §3.2)."""
+/usr/share/fonts, drawn through fontTools into contour JSON (docs/data.md)."""
 
 from __future__ import annotations
 

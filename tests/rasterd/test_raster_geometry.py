@@ -1,4 +1,4 @@
-"""What the masks look like: placement, size, holes, fill rules, metadata (PLAN §4)."""
+"""What the masks look like: placement, size, holes, fill rules, metadata (docs/raster-policy.md)."""
 
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ class GlyphPage(ApiModel):
 
 
 class RasterMetadata(ApiModel):
-    """What rasterizing one outline measured (PLAN §4.5)."""
+    """What rasterizing one outline measured (docs/raster-policy.md)."""
 
     is_diacritic: bool
     original_bbox: list[float] = Field(description="[min_x, min_y, max_x, max_y] of the flattened outline, font units.")
@@ -139,7 +139,7 @@ class RasterMetadata(ApiModel):
 
 
 class GlyphMetadata(RasterMetadata):
-    """PLAN §4.5 metadata of one glyph plus its label, font and split."""
+    """docs/raster-policy.md metadata of one glyph plus its label, font and split."""
 
     glyph_id: int
     label: str
@@ -194,7 +194,7 @@ class FontInfo(ApiModel):
     split: SplitName | None = None
     design_group: str | None = None
     units_per_em: int | None = None
-    em_height: float | None = Field(None, description="Vertical EM span used for the diacritic rule (PLAN §4.1).")
+    em_height: float | None = Field(None, description="Vertical EM span used for the diacritic rule (docs/raster-policy.md).")
     glyphs: int
     built: int
 
@@ -252,7 +252,7 @@ class PrimitiveCatalog(ApiModel):
 
 
 class FontMetricsIn(ApiModel):
-    """Font metrics that set the EM height (PLAN §4.1); all optional. Without usable metrics the
+    """Font metrics that set the EM height (docs/raster-policy.md); all optional. Without usable metrics the
     outline's own height stands in, so nothing counts as a diacritic."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -264,7 +264,7 @@ class FontMetricsIn(ApiModel):
 
 
 class RasterizeRequest(ApiModel):
-    """An outline in the contour JSON of glyphs.db (PLAN §3.2) and its font's metrics."""
+    """An outline in the contour JSON of glyphs.db (docs/data.md) and its font's metrics."""
 
     contours: list[Any] | str = Field(
         description="A list of subpaths, each a list of [command, args] (moveTo, lineTo, qCurveTo, curveTo/cubicTo, "

@@ -1,4 +1,4 @@
-"""One validating pass over a glyphs database (PLAN §3.1 integrity checks, §9.1 steps 1-3).
+"""One validating pass over a glyphs database (the integrity checks of docs/data.md).
 
 The catalog holds the light columns of every good row (no contours), the per-font outline identity
 keys that design grouping needs, and sends every bad row to the audit log with its reason. It is

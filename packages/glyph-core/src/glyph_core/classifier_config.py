@@ -17,7 +17,7 @@ ProfileName = Literal["quick", "long", "full"]
 
 
 class RasterAugmentConfig(StrictModel):
-    """Raster-level augmentation before tokenization (PLAN §19.4): the ink changes, the top-left anchor never moves."""
+    """Raster-level augmentation before tokenization (docs/training.md): the ink changes, the top-left anchor never moves."""
 
     share: float = Field(0.5, ge=0, le=1, description="Share of training glyphs augmented each time they are drawn; 0 turns it off.")
     stroke_px: int = Field(1, ge=0, le=3, description="Stroke weight change: dilate or erode by up to this many pixels (3x3 steps).")
@@ -27,7 +27,7 @@ class RasterAugmentConfig(StrictModel):
 
 
 class TransformerConfig(StrictModel):
-    """PLAN §7.2 A: a pre-norm Transformer encoder over cell (or 2x2 patch) tokens."""
+    """docs/phase2.md A: a pre-norm Transformer encoder over cell (or 2x2 patch) tokens."""
 
     patch: Literal[1, 2] = Field(2, description="1: 256 cell tokens; 2: 64 tokens, each a 2x2 group of cells.")
     layers: int = Field(4, ge=1, le=12)
@@ -45,7 +45,7 @@ class TransformerConfig(StrictModel):
 
 
 class ResidualCnnConfig(StrictModel):
-    """PLAN §7.2 B: residual blocks over the (16, 16, embed_dim) embedding map, then global average pooling."""
+    """docs/phase2.md B: residual blocks over the (16, 16, embed_dim) embedding map, then global average pooling."""
 
     blocks: int = Field(6, ge=1, le=24)
     width: int = Field(128, ge=8)
@@ -55,8 +55,8 @@ class ResidualCnnConfig(StrictModel):
 class GridModelConfig(StrictModel):
     """The Phase 2 model: embedding + positional encoding (+ size cues), a backbone, a head."""
 
-    backbone: Literal["transformer", "cnn"] = Field("transformer", description="transformer (PLAN §7.2 A) or cnn (§7.2 B).")
-    embed_dim: int = Field(64, ge=4, description="Embedding width of a primitive id (PLAN §7.1).")
+    backbone: Literal["transformer", "cnn"] = Field("transformer", description="transformer or cnn (docs/phase2.md, \"Backbones\").")
+    embed_dim: int = Field(64, ge=4, description="Embedding width of a primitive id (docs/phase2.md).")
     embedding_init: Literal["centroids", "random"] = Field(
         "centroids",
         description="centroids: each primitive's row starts as its centroid's pixels (needs embed_dim = cell size², 64), "
@@ -66,7 +66,7 @@ class GridModelConfig(StrictModel):
     side_input: bool = Field(
         True,
         description="Feed the size cues (major_dim_ratio, aspect, vertical position in the em, is_diacritic) "
-        "into every token, so that tight scaling does not erase size and position (PLAN §10, §16).",
+        "into every token, so that tight scaling does not erase size and position (docs/phase2.md).",
     )
     transformer: TransformerConfig = TransformerConfig()
     cnn: ResidualCnnConfig = ResidualCnnConfig()
@@ -74,7 +74,7 @@ class GridModelConfig(StrictModel):
 
 
 class MarginConfig(StrictModel):
-    """ArcFace / CosFace on normalized logits (PLAN §19.4), warmed up: 0 for `warmup_epochs`, then a linear ramp."""
+    """ArcFace / CosFace on normalized logits (docs/training.md), warmed up: 0 for `warmup_epochs`, then a linear ramp."""
 
     kind: Literal["none", "arcface", "cosface"] = Field("none", description="none: a plain dense head.")
     scale: float = Field(30.0, gt=0, description="Logits are scale * cos(angle); validation uses the same logits.")
@@ -84,7 +84,7 @@ class MarginConfig(StrictModel):
 
 
 class JointConfig(StrictModel):
-    """PLAN §7.4: Phase 1 + Phase 2 fine-tuned end to end on rasters (soft primitive embeddings)."""
+    """docs/phase2.md: Phase 1 + Phase 2 fine-tuned end to end on rasters (soft primitive embeddings)."""
 
     enabled: bool = Field(False, description="Run the joint stage after Phase 2 converges.")
     epochs: int = Field(5, ge=1)
@@ -130,10 +130,10 @@ class Phase2Profiles(StrictModel):
 
 
 class GridInputConfig(StrictModel):
-    """What Phase 2 trains on (PLAN §7.3, §19.4)."""
+    """What Phase 2 trains on (docs/phase2.md, docs/training.md)."""
 
     train_grids: Literal["predicted", "true"] = Field(
-        "predicted", description="predicted: Phase 1's grids (deployment noise, PLAN §7.3); true: `rasterd tokenize`'s."
+        "predicted", description="predicted: Phase 1's grids (deployment noise, docs/phase2.md); true: `rasterd tokenize`'s."
     )
     token_noise: list[float] = Field(
         default_factory=lambda: [0.02, 0.05],
@@ -189,7 +189,7 @@ class Phase2Config(StrictModel):
 
 
 class MobileNetConfig(StrictModel):
-    """The one-stage model of PLAN §8.3: MobileNetV3Small (no pretrained weights) on the 128x128 raster."""
+    """The one-stage model of docs/evaluation.md: MobileNetV3Small (no pretrained weights) on the 128x128 raster."""
 
     alpha: float = Field(1.0, gt=0, description="Width multiplier of MobileNetV3Small.")
     minimalistic: bool = Field(False, description="Keras' minimalistic variant (no squeeze-excite, no hard-swish).")
@@ -250,13 +250,13 @@ class ExternalSource(StrictModel):
 
 
 class EvaluateConfig(StrictModel):
-    """`glyph-train evaluate`: PLAN §8.2 metrics for Phase 2 (true grids), end to end and the baseline."""
+    """`glyph-train evaluate`: docs/evaluation.md metrics for Phase 2 (true grids), end to end and the baseline."""
 
     outputs: OutputsConfig = OutputsConfig()
     splits: list[Literal["train", "val", "test"]] = Field(default_factory=lambda: ["val", "test"])
     models: list[Literal["phase2_true_grids", "end_to_end", "joint", "baseline"]] = Field(
         default_factory=lambda: ["phase2_true_grids", "end_to_end", "baseline"],
-        description="Ways compared (joint: the PLAN §7.4 fine-tuned model, when a profile trained it); a missing model is an error.",
+        description="Ways compared (joint: the docs/phase2.md fine-tuned model, when a profile trained it); a missing model is an error.",
     )
     external: list[ExternalSource] = Field(default_factory=list, description="Other stores to evaluate the same models on.")
     batch_size: int = Field(512, ge=1)

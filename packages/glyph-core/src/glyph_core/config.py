@@ -30,7 +30,7 @@ class StrictModel(BaseModel):
 
 
 class OutputsConfig(StrictModel):
-    root: str = Field("outputs", description="Folder every generated artifact goes under (PLAN §3.0).")
+    root: str = Field("outputs", description="Folder every generated artifact goes under (docs/outputs.md).")
 
 
 class IngestConfig(StrictModel):
@@ -67,7 +67,7 @@ class IngestConfig(StrictModel):
 
 
 class LabelConfig(StrictModel):
-    """Label filtering (PLAN §3.3)."""
+    """Label filtering (docs/data.md)."""
 
     min_count: int = Field(5, ge=1, description="Keep labels seen at least this many times.")
     count_by: Literal["rows", "fonts", "design_groups"] = Field(
@@ -81,7 +81,7 @@ class LabelConfig(StrictModel):
 
 
 class SplitConfig(StrictModel):
-    """Font splits by design group (PLAN §8.1, DESIGN facts)."""
+    """Font splits by design group (docs/data.md, DESIGN facts)."""
 
     seed: int = 42
     train: float = Field(0.8, gt=0, lt=1)
@@ -110,7 +110,7 @@ class SplitConfig(StrictModel):
 
 
 class RasterConfig(StrictModel):
-    """Rasterization policy (PLAN §4, §5) and its ablation knobs (§8.3)."""
+    """Rasterization policy (docs/raster-policy.md) and its ablation knobs (docs/evaluation.md)."""
 
     canvas_size: int = Field(128, ge=8, description="Side of the square output raster in pixels.")
     supersample: int = Field(2, ge=1, description="Render at canvas_size * supersample, then downsample.")
@@ -308,12 +308,12 @@ def dump_defaults(model: type[BaseModel]) -> str:
 
 
 class PrimitivesConfig(StrictModel):
-    """`glyph-train primitives`: non-empty train-split cells -> k-means primitive centroids (PLAN §6.1)."""
+    """`glyph-train primitives`: non-empty train-split cells -> k-means primitive centroids (docs/tokenization.md)."""
 
     outputs: OutputsConfig = OutputsConfig()
     seed: int = Field(42, description="Seeds the cell sample, the k-means++ seeding sample and k-means++ itself.")
     clusters: int = Field(
-        1023, ge=2, le=65534, description="k: primitive ids 1..k, 0 = empty (511 / 1023 / 2047 for the PLAN §8.3 ablation)."
+        1023, ge=2, le=65534, description="k: primitive ids 1..k, 0 = empty (511 / 1023 / 2047 for the docs/evaluation.md ablation)."
     )
     sample_cells: int = Field(
         1_000_000,
@@ -331,12 +331,12 @@ class PrimitivesConfig(StrictModel):
 
 
 class CellAugmentConfig(StrictModel):
-    """Augmentation of the whole raster before it is cut into cells (PLAN §6.3, §19.4)."""
+    """Augmentation of the whole raster before it is cut into cells (docs/phase1.md, docs/training.md)."""
 
     translate_px: int = Field(2, ge=0, le=8, description="Shift drawn uniformly from [-t, t] per axis; ink pushed off the canvas is lost.")
     blur_sigma_max: float = Field(0.6, ge=0, le=2, description="Gaussian blur with sigma drawn uniformly from [0, max] per raster.")
     gamma_jitter: float = Field(0.2, ge=0, le=1, description="Gamma drawn log-uniformly from [exp(-j), exp(j)], applied after blur.")
-    shift_diacritics: bool = Field(False, description="False keeps diacritics at their top-left anchor (PLAN §19.4).")
+    shift_diacritics: bool = Field(False, description="False keeps diacritics at their top-left anchor (docs/training.md).")
 
 
 class CellStreamConfig(StrictModel):
@@ -352,7 +352,7 @@ class CellStreamConfig(StrictModel):
 
 
 class CellModelConfig(StrictModel):
-    """The Phase 1 CNN (PLAN §6.2): conv blocks (conv, ReLU, BN, 2x2 max-pool), a hidden layer, dropout, logits."""
+    """The Phase 1 CNN (docs/phase1.md): conv blocks (conv, ReLU, BN, 2x2 max-pool), a hidden layer, dropout, logits."""
 
     conv_filters: list[int] = Field(default_factory=lambda: [32, 64], min_length=1, description="Filters per conv block.")
     hidden_units: int = Field(128, ge=1)
@@ -382,7 +382,7 @@ class Phase1Profiles(StrictModel):
 
 
 class DistributeConfig(StrictModel):
-    """The tf.distribute strategy training runs under (PLAN §19.5)."""
+    """The tf.distribute strategy training runs under (docs/training.md)."""
 
     strategy: Literal["none", "mirrored", "multi_worker"] = Field(
         "none", description="mirrored: all local GPUs; multi_worker: several machines described by TF_CONFIG."
@@ -391,7 +391,7 @@ class DistributeConfig(StrictModel):
 
 
 class Phase1EvaluateConfig(StrictModel):
-    """Phase 1 metrics (PLAN §6.4) on the val and test designs."""
+    """Phase 1 metrics (docs/phase1.md) on the val and test designs."""
 
     batch_size: int = Field(8192, ge=1, description="Cells per inference batch.")
     frequency_buckets: list[float] = Field(

@@ -1,4 +1,4 @@
-"""Glyph outlines: the contour JSON of PLAN §3.2, parsed once into a compact form and replayable
+"""Glyph outlines: the contour JSON of docs/data.md, parsed once into a compact form and replayable
 into any fontTools-style pen.
 
 The compact form is a verb stream in the style of Skia paths: every contour is ``MOVE`` followed by
@@ -279,7 +279,7 @@ def _number(value: float) -> int | float:
 
 
 class ContourJsonPen:
-    """A fontTools-style pen that records what is drawn as PLAN §3.2 contour JSON."""
+    """A fontTools-style pen that records what is drawn as docs/data.md contour JSON."""
 
     def __init__(self) -> None:
         self.subpaths: list[list[list[Any]]] = []

@@ -1,6 +1,6 @@
 """Read-only access to a glyphs database through SQLAlchemy Core.
 
-Tolerates the plan's variations (PLAN §3.1): ``id`` instead of ``glyph_id``, extra columns, missing
+Tolerates the plan's variations (docs/data.md): ``id`` instead of ``glyph_id``, extra columns, missing
 or NULL optional columns, NULL/0 typographic metrics. Rows stream in id order in batches.
 """
 
@@ -107,7 +107,7 @@ def _engine(target: str) -> Engine:
     if not path.is_file():
         raise DatabaseError(f"glyph database not found: {path} (build one with `make dataset` or `rasterd ingest`)")
     uri = path.resolve().as_uri() + "?mode=ro"
-    # mode=ro: the pipeline never writes the input database (PLAN §3.0).
+    # mode=ro: the pipeline never writes the input database (docs/outputs.md).
     return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
 
 

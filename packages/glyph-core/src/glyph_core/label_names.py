@@ -26,7 +26,7 @@ CharacterKind = Literal["letter", "diacritic", "digit", "punctuation", "latin"]
 
 FORMS: tuple[Form, ...] = ("isol", "init", "medi", "final")
 SHAPED_FORMS: tuple[Form, ...] = ("init", "medi", "final")
-"""Contextual forms; PLAN §3.3 may drop them when only the abstract (isolated) forms are wanted."""
+"""Contextual forms; docs/data.md may drop them when only the abstract (isolated) forms are wanted."""
 
 ALLAH_LABEL = "allah"
 LIGATURE_CLASS = "ligature"

@@ -1,4 +1,4 @@
-"""Label selection (PLAN §3.3), the class-index map, and identical-twin equivalence sets.
+"""Label selection (docs/data.md), the class-index map, and identical-twin equivalence sets.
 
 A twin is another label the same font draws with an identical outline (kaf/keheh, yeh/farsi yeh,
 ...); `rasterd ingest` records them in ``alt_label`` so evaluation can count them as correct.
@@ -36,7 +36,7 @@ def equivalent_labels(label: str, alt_label: str | None) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class LabelMap:
-    """label -> class index, in lexicographic order of the labels (PLAN §3.1 check 3)."""
+    """label -> class index, in lexicographic order of the labels (docs/data.md check 3)."""
 
     labels: tuple[str, ...]
     _index: dict[str, int] = field(init=False, repr=False, compare=False)

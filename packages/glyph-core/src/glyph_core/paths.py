@@ -1,4 +1,4 @@
-"""Where every generated artifact lives under the outputs root (PLAN §3.0): the one place for paths."""
+"""Where every generated artifact lives under the outputs root (docs/outputs.md): the one place for paths."""
 
 from __future__ import annotations
 

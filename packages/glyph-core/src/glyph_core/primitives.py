@@ -1,4 +1,4 @@
-"""Cell grids and primitive assignment (PLAN §5, §6.1, §12.2): the definition both sides share.
+"""Cell grids and primitive assignment (docs/raster-policy.md, docs/tokenization.md): the definition both sides share.
 
 A raster is cut into square cells in row-major order. An empty cell is primitive 0; a non-empty cell
 is 1 + the index of its nearest centroid by squared Euclidean distance on the 0/1 cell, accumulated

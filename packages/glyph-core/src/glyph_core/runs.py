@@ -1,4 +1,4 @@
-"""Run history (PLAN §3.0 policy 3): one JSON line per command that wrote outputs."""
+"""Run history (docs/outputs.md policy 3): one JSON line per command that wrote outputs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The glyphs.db schema (PLAN §3.1 plus DESIGN's additive font columns), as SQLAlchemy Core tables.
+"""The glyphs.db schema (docs/data.md plus DESIGN's additive font columns), as SQLAlchemy Core tables.
 
 `rasterd ingest` creates databases from these definitions; readers (``glyph_core.db``) tolerate the
 plan's variations and never require more than the required columns.

@@ -1,4 +1,4 @@
-"""Font splits by design group (PLAN §8.1 with DESIGN's correction: never split by file).
+"""Font splits by design group (docs/data.md with DESIGN's correction: never split by file).
 
 Fonts are one design when their normalized family names match, when they share most of their
 (label, contours) pairs byte for byte (weight instances, UI variants, locale variants, copies), or

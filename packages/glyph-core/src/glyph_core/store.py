@@ -35,7 +35,7 @@ class ArraySpec:
 
 
 def raster_arrays(canvas_size: int) -> dict[str, ArraySpec]:
-    """Arrays of a rasters store: packed masks plus PLAN §4.5 metadata and the row's identity."""
+    """Arrays of a rasters store: packed masks plus docs/raster-policy.md metadata and the row's identity."""
     return {
         "raster": ArraySpec("uint8", (canvas_size, canvas_size // 8)),
         "glyph_id": ArraySpec("int64", ()),

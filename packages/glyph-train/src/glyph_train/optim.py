@@ -1,4 +1,4 @@
-"""Optimizer and learning-rate schedule of the glyph classifiers (PLAN §7.3): AdamW with cosine or plateau decay."""
+"""Optimizer and learning-rate schedule of the glyph classifiers (docs/phase2.md): AdamW with cosine or plateau decay."""
 
 from __future__ import annotations
 

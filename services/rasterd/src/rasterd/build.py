@@ -249,7 +249,7 @@ def _absolute_db(target: str) -> str:
 
 
 def _write_meta_jsonl(store: Path, selection: Selection, layout: OutputLayout) -> None:
-    """PLAN §4.5 metadata per glyph, plus label, font, split and twins, one JSON line each."""
+    """docs/raster-policy.md metadata per glyph, plus label, font, split and twins, one JSON line each."""
     group = zarr.open_group(str(store), mode="r")
     arrays = {name: group[name][:] for name in ("is_diacritic", "bbox", "scale_factor", "major_dim_ratio", "target_dim")}
     split_of = selection.split_of_font()

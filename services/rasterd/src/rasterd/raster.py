@@ -1,4 +1,4 @@
-"""Glyph outlines -> binary masks -> primitive ids (PLAN §4, §5, §12): the Python face of the Cython core.
+"""Glyph outlines -> binary masks -> primitive ids (docs/raster-policy.md, docs/tokenization.md): the Python face of the Cython core.
 
 Each batch call packs many glyphs into flat arrays and renders them in one call that runs without
 the GIL. Rendering, per glyph:
@@ -57,7 +57,7 @@ class RasterError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class RasterBatch:
-    """Masks and PLAN §4.5 metadata for N glyphs, in input order.
+    """Masks and docs/raster-policy.md metadata for N glyphs, in input order.
 
     ``rejected`` lists ``(glyph_index, problem)`` for glyphs skipped with ``on_error="reject"``;
     their mask is empty, bbox/scale/ratio are NaN and target_dim is 0.

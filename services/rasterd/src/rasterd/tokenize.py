@@ -1,4 +1,4 @@
-"""`rasterd tokenize`: rasters store + primitive centroids -> grids store (PLAN §5, §12.2).
+"""`rasterd tokenize`: rasters store + primitive centroids -> grids store (docs/raster-policy.md, docs/tokenization.md).
 
 A grids store belongs to exactly one centroid set and one rasters build (both hashes in its attrs):
 new centroids rebuild the whole store rather than mixing ids from two vocabularies, and readers

@@ -1,1 +1,1 @@
-"""The one-stage baseline (PLAN §8.3): MobileNetV3Small on the 128x128 raster, straight to glyph labels."""
+"""The one-stage baseline (docs/evaluation.md): MobileNetV3Small on the 128x128 raster, straight to glyph labels."""

@@ -1,6 +1,6 @@
 """`glyph-train baseline`: rasters store -> MobileNetV3Small glyph classifier, its val and test accuracy.
 
-The one-stage comparison point of PLAN §8.3: the same splits and label map as the hierarchical model,
+The one-stage comparison point of docs/evaluation.md: the same splits and label map as the hierarchical model,
 trained by the same checkpointed loop; `glyph-train evaluate` scores it beside the others.
 """
 

@@ -1,4 +1,4 @@
-"""Raster augmentation for Phase 1 (PLAN §6.3): pure functions on whole rasters, before slicing.
+"""Raster augmentation for Phase 1 (docs/phase1.md): pure functions on whole rasters, before slicing.
 
 Translation moves the binary raster, so cells, their primitive ids and the model input all come
 from the moved raster. Blur and gamma only degrade the model input: the target of a cell is still

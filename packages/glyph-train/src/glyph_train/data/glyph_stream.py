@@ -54,7 +54,7 @@ def add_token_noise(grids: np.ndarray, low: float, high: float, primitives: int,
 
     Only non-empty cells are touched: Phase 1 confuses one stroke piece with another, while it
     practically never calls a blank cell ink (empty false-positive rate ~0), which is the error this
-    noise imitates (PLAN §19.4).
+    noise imitates (docs/training.md).
     """
     if high <= 0:
         return grids

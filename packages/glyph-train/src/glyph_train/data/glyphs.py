@@ -16,7 +16,7 @@ from glyph_core.store import SPLIT_CODES, StoreError, open_store, unpack_masks
 
 from glyph_train.data.stores import RasterSource
 
-# Size cues (PLAN §10, §16), in this order; what each one means is in `size_cues`.
+# Size cues (docs/phase2.md), in this order; what each one means is in `size_cues`.
 SIDE_FEATURES = ("major_dim_ratio", "log_aspect", "bottom_in_em", "top_in_em", "is_diacritic")
 # Auxiliary diacritic-presence targets: the glyph is a mark (char class), it is drawn at mark size.
 AUX_TARGETS = ("is_mark", "drawn_as_diacritic")
@@ -53,7 +53,7 @@ class GlyphTable:
 
 
 def size_cues(bbox: np.ndarray, major_dim_ratio: np.ndarray, is_diacritic: np.ndarray) -> np.ndarray:
-    """What tight scaling throws away, per glyph (PLAN §10, §16).
+    """What tight scaling throws away, per glyph (docs/phase2.md).
 
     ``bbox`` is the outline's (x_min, y_min, x_max, y_max) in font units and ``major_dim_ratio`` its
     larger side over the font's em height (ascent - descent), so the em height is recovered per glyph

@@ -1,4 +1,4 @@
-"""Raster-level augmentation for the glyph classifiers (PLAN §19.4): the ink changes, the anchor does not.
+"""Raster-level augmentation for the glyph classifiers (docs/training.md): the ink changes, the anchor does not.
 
 Stroke weight (dilate or erode), a slight slant, scale and rotation act on a binary raster. The
 transform pivots on the top-left corner of the ink box and the result is put back with that corner

@@ -1,8 +1,8 @@
-"""The ways a glyph is recognized, compared side by side (PLAN §8.2, §8.3), each from the raster up.
+"""The ways a glyph is recognized, compared side by side (docs/evaluation.md), each from the raster up.
 
 - ``phase2_true_grids``: the raster tokenized exactly (nearest primitive), then Phase 2: Phase 2 alone.
 - ``end_to_end``: Phase 1 names every cell's primitive, then Phase 2: what deployment runs.
-- ``joint``: the jointly fine-tuned model (PLAN §7.4), raster in.
+- ``joint``: the jointly fine-tuned model (docs/phase2.md), raster in.
 - ``baseline``: the one-stage MobileNetV3Small on the raster.
 
 Every way starts from rasters, so a store from other fonts (no grids, other centroids) is scored

@@ -1,4 +1,4 @@
-"""The Phase 1 backbone (PLAN §6.2): an 8x8 cell -> a small feature vector."""
+"""The Phase 1 backbone (docs/phase1.md): an 8x8 cell -> a small feature vector."""
 
 from __future__ import annotations
 

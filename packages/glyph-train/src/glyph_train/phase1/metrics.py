@@ -1,4 +1,4 @@
-"""Phase 1 metrics (PLAN §6.4, §13) from a confusion matrix of primitive ids: pure functions.
+"""Phase 1 metrics (docs/phase1.md, docs/evaluation.md) from a confusion matrix of primitive ids: pure functions.
 
 Everything is computed from counts, so clean rasters can be scored over distinct cell patterns
 (weighted by how often each occurs) and the numbers still count every cell.

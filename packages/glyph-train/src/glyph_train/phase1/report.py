@@ -1,4 +1,4 @@
-"""Phase 1 pictures: where the confusions fall and what the most frequent ones look like (PLAN §6.4)."""
+"""Phase 1 pictures: where the confusions fall and what the most frequent ones look like (docs/phase1.md)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from glyph_train.phase1.training import build_classifier, compile_classifier
 from glyph_train.training import BEST, TrainSettings, fit, prepare_run
 
 METRICS_FILE = "metrics.json"
-# The issue's goals on test designs (PLAN §13 asks for >= 90% and an empty FPR < 2%).
+# The issue's goals on test designs (docs/evaluation.md asks for >= 90% and an empty FPR < 2%).
 GOAL_PRIMITIVE_ACCURACY = 0.99
 GOAL_EMPTY_FPR = 0.001
 
@@ -181,7 +181,7 @@ def evaluate(
     centroids: np.ndarray,
     chash: str,
 ) -> dict[str, Any]:
-    """PLAN §6.4 metrics on val and test designs (clean and augmented), confusion plots, predicted-grids store."""
+    """docs/phase1.md metrics on val and test designs (clean and augmented), confusion plots, predicted-grids store."""
     ev = config.evaluate
     mhash = model_hash(model)
     predictor = pattern_predictor(model, assigner.codec, ev.batch_size)

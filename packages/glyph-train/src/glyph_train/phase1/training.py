@@ -1,4 +1,4 @@
-"""Phase 1 model construction and compilation (PLAN §6.3): AdamW with cosine decay on sparse cross-entropy.
+"""Phase 1 model construction and compilation (docs/phase1.md): AdamW with cosine decay on sparse cross-entropy.
 
 The checkpointed loop itself is ``glyph_train.training``.
 """

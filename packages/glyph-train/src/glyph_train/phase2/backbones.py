@@ -1,4 +1,4 @@
-"""Phase 2 backbones (PLAN §7.2): an embedded grid (G, G, E) -> one feature vector per glyph.
+"""Phase 2 backbones (docs/phase2.md): an embedded grid (G, G, E) -> one feature vector per glyph.
 
 A: a pre-norm Transformer encoder over cell tokens or 2x2 patches of cells, pooled by a CLS token
 or the mean. B: a residual CNN over the embedding map with global average pooling.

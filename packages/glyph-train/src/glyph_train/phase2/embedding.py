@@ -1,4 +1,4 @@
-"""Phase 2 input layer (PLAN §7.1): primitive ids -> embeddings + 2D positional encoding (+ size cues).
+"""Phase 2 input layer (docs/phase2.md): primitive ids -> embeddings + 2D positional encoding (+ size cues).
 
 The same layer also embeds Phase 1's soft outputs (probabilities over primitives) as the
 probability-weighted mean of the embedding rows, which is what makes joint fine-tuning differentiable.

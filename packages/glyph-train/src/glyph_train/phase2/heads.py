@@ -3,7 +3,7 @@
 The model always outputs ``scale * cos(angle)`` between the normalized feature and each normalized
 class weight, in training and in validation alike. The margin is applied inside the loss, on the
 true class only, so validation metrics and predictions read the same normalized logits the
-training path produced (PLAN §19.4: no inflated val loss from a train-only margin path).
+training path produced (docs/training.md: no inflated val loss from a train-only margin path).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Joint fine-tuning (PLAN §7.4): raster -> Phase 1 on every cell -> soft primitive grid -> Phase 2, trained end to end.
+"""Joint fine-tuning (docs/phase2.md): raster -> Phase 1 on every cell -> soft primitive grid -> Phase 2, trained end to end.
 
 Phase 1's softmax over primitives feeds Phase 2's embedding as a probability-weighted mean of
 embedding rows (``GridEmbedding`` accepts probabilities), so gradients reach Phase 1. At inference

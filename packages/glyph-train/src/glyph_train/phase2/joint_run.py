@@ -1,4 +1,4 @@
-"""The joint fine-tuning stage (PLAN §7.4): trained Phase 1 + Phase 2 -> one model trained end to end on rasters.
+"""The joint fine-tuning stage (docs/phase2.md): trained Phase 1 + Phase 2 -> one model trained end to end on rasters.
 
 Runs after Phase 2 when the profile enables it; checkpoints live in outputs/checkpoints/phase2_joint/
 and resume like every other stage. Each glyph costs 256 Phase 1 cell passes, so this is a GPU stage.

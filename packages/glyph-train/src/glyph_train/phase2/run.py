@@ -1,7 +1,7 @@
-"""`glyph-train phase2`: primitive grids -> trained glyph classifier (PLAN §7), optional joint fine-tuning (§7.4).
+"""`glyph-train phase2`: primitive grids -> trained glyph classifier (docs/phase2.md), optional joint fine-tuning.
 
-Trains on Phase 1's predicted grids by default (deployment noise, §7.3) with token noise and
-raster-level augmentation (§19.4), stops early on val accuracy, and writes quick val/test numbers
+Trains on Phase 1's predicted grids by default (deployment noise) with token noise and
+raster-level augmentation (docs/training.md), stops early on val accuracy, and writes quick val/test numbers
 on both true and predicted grids; `glyph-train evaluate` gives the full report.
 """
 

@@ -1,4 +1,4 @@
-"""The primitive vocabulary (PLAN §6.1): weighted k-means over distinct binary cell patterns.
+"""The primitive vocabulary (docs/tokenization.md): weighted k-means over distinct binary cell patterns.
 
 Binary cells repeat a lot, so k-means runs on the distinct patterns with their counts as sample
 weights, which gives the same clustering as running on every sampled cell. Seeding with k-means++
@@ -74,7 +74,7 @@ def fit_primitives(
 
 
 def usage_quality(usage: np.ndarray) -> dict[str, float | int]:
-    """PLAN §15 distribution checks: largest cluster share, entropy, effective clusters, dead clusters."""
+    """docs/evaluation.md distribution checks: largest cluster share, entropy, effective clusters, dead clusters."""
     total = float(usage.sum())
     share = usage / total
     used = share[share > 0]

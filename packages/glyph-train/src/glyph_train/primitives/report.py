@@ -1,4 +1,4 @@
-"""Pictures of the primitive vocabulary: a prototype sheet and the usage distribution (PLAN §6.1, §15)."""
+"""Pictures of the primitive vocabulary: a prototype sheet and the usage distribution (docs/tokenization.md, docs/evaluation.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 # distutils: extra_compile_args = -ffp-contract=off
-"""Cell patterns -> primitive ids, remembered per pattern (PLAN §5, §12.2).
+"""Cell patterns -> primitive ids, remembered per pattern (docs/raster-policy.md, docs/tokenization.md).
 
 A cell of c x c binary pixels is a key of c*c bits (one uint64 for 8x8 cells). The id of a new
 pattern is 1 + its nearest centroid exactly as ``glyph_core.primitives.nearest_centroid`` defines

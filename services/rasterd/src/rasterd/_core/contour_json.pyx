@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""A C reader for the contour JSON of PLAN §3.2 that builds exactly what
+"""A C reader for the contour JSON of docs/data.md that builds exactly what
 ``glyph_core.contours.parse_contours`` builds, for many glyphs in one call without the GIL.
 
 It only takes the common road: plain ASCII JSON, the known command names, numbers it can convert

@@ -1,4 +1,4 @@
-"""Font files -> a new glyphs.db (PLAN §3.1): discover, shape, draw, label, write.
+"""Font files -> a new glyphs.db (docs/data.md): discover, shape, draw, label, write.
 
 What a font contributes (one row per label; labels from ``glyph_core.label_names``):
 

@@ -31,7 +31,7 @@ class FontFace:
 
 @dataclass(frozen=True)
 class FontRecord:
-    """A ``fonts`` row (PLAN §3.1 plus family_name, style, weight)."""
+    """A ``fonts`` row (docs/data.md plus family_name, style, weight)."""
 
     file_hash: str
     upem: int
