@@ -57,7 +57,7 @@ phase2: phase1
 baseline: build
 	$(BIN)/glyph-train baseline --config configs/baseline.yaml
 
-evaluate: build
+evaluate: phase2 baseline
 	$(BIN)/glyph-train evaluate --config configs/evaluate.yaml
 
 # Every training stage in order, skipping the ones whose config and inputs are unchanged.

@@ -8,6 +8,7 @@ from glyph_core import classifier_config as ccfg
 from glyph_core import config as cfg
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs, record_run
+from glyph_train.stages import PipelineConfig
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 MODELS = {
@@ -19,7 +20,7 @@ MODELS = {
     "phase2.yaml": ccfg.Phase2Config,
     "baseline.yaml": ccfg.BaselineConfig,
     "evaluate.yaml": ccfg.EvaluateConfig,
-    "pipeline.yaml": ccfg.PipelineConfig,
+    "pipeline.yaml": PipelineConfig,
 }
 
 

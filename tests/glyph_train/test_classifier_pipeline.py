@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
-from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config, PipelineConfig
+from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config
+from glyph_train.stages import PipelineConfig
 from glyph_core.config import PrimitivesConfig
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs

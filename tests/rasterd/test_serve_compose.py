@@ -81,9 +81,9 @@ def test_rasterd_serves_with_a_healthcheck_and_graceful_stop(compose):
 
 
 def test_build_reaches_the_cluster_through_the_config_override(compose):
-    from rasterd.cli import RASTERIZER_ENV_PREFIX
+    from glyph_core.config import RasterizerConfig
 
-    variable = RASTERIZER_ENV_PREFIX + "DASK__SCHEDULER_ADDRESS"
+    variable = RasterizerConfig.env_prefix + "DASK__SCHEDULER_ADDRESS"
     assert variable in compose["services"]["build"]["environment"]
     assert compose["services"]["dask-worker"]["command"][:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
     scheduler = compose["services"]["dask-scheduler"]["command"]

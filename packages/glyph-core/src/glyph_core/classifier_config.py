@@ -7,7 +7,7 @@ convergence (``long``, about an hour) and a GPU run (``full``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -171,6 +171,8 @@ class ScheduleConfig(StrictModel):
 class Phase2Config(StrictModel):
     """`glyph-train phase2`: primitive grids -> glyph labels."""
 
+    env_prefix: ClassVar[str | None] = "PHASE2_"
+
     outputs: OutputsConfig = OutputsConfig()
     seed: int = 42
     profile: ProfileName = "quick"
@@ -220,6 +222,8 @@ class BaselineProfiles(StrictModel):
 class BaselineConfig(StrictModel):
     """`glyph-train baseline`: rasters -> glyph labels in one stage, same splits and label map as Phase 2."""
 
+    env_prefix: ClassVar[str | None] = "BASELINE_"
+
     outputs: OutputsConfig = OutputsConfig()
     seed: int = 42
     profile: ProfileName = "quick"
@@ -252,6 +256,8 @@ class ExternalSource(StrictModel):
 class EvaluateConfig(StrictModel):
     """`glyph-train evaluate`: docs/evaluation.md metrics for Phase 2 (true grids), end to end and the baseline."""
 
+    env_prefix: ClassVar[str | None] = "EVALUATE_"
+
     outputs: OutputsConfig = OutputsConfig()
     splits: list[Literal["train", "val", "test"]] = Field(default_factory=lambda: ["val", "test"])
     models: list[Literal["phase2_true_grids", "end_to_end", "joint", "baseline"]] = Field(
@@ -263,24 +269,3 @@ class EvaluateConfig(StrictModel):
     top_k: int = Field(5, ge=2)
     top_confusions: int = Field(12, ge=1, description="Confusion pairs drawn side by side in the report.")
     min_font_glyphs: int = Field(20, ge=1, description="Fonts with fewer evaluated glyphs are left out of the per-font spread.")
-
-
-class PipelineConfig(StrictModel):
-    """`glyph-train pipeline`: every training stage in order, each skipped when its inputs and config are unchanged."""
-
-    stages: list[Literal["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate"]] = Field(
-        default_factory=lambda: ["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate"]
-    )
-    configs: dict[str, str] = Field(
-        default_factory=lambda: {
-            "primitives": "configs/primitives.yaml",
-            "tokenize": "configs/rasterizer.yaml",
-            "phase1": "configs/phase1.yaml",
-            "phase2": "configs/phase2.yaml",
-            "baseline": "configs/baseline.yaml",
-            "evaluate": "configs/evaluate.yaml",
-        },
-        description="Config file of each stage (tokenize runs `rasterd tokenize` with the rasterizer config).",
-    )
-    profile: ProfileName | None = Field(None, description="Overrides the profile of phase1, phase2 and baseline (phase1 has no `long`: it keeps its own).")
-    force: bool = Field(False, description="Rerun every stage even when it is up to date.")

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -24,9 +24,14 @@ class ConfigError(ValueError):
 
 
 class StrictModel(BaseModel):
-    """Base for config sections: unknown keys are errors, values are immutable once loaded."""
+    """Base for config sections: unknown keys are errors, values are immutable once loaded.
+
+    A command's top-level config declares ``env_prefix``: environment variables ``<env_prefix><KEY>``
+    override its file (see :func:`load_config`). It is declared there and nowhere else.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    env_prefix: ClassVar[str | None] = None
 
 
 class OutputsConfig(StrictModel):
@@ -35,6 +40,8 @@ class OutputsConfig(StrictModel):
 
 class IngestConfig(StrictModel):
     """`rasterd ingest`: font files -> a new glyphs.db."""
+
+    env_prefix: ClassVar[str | None] = "INGEST_"
 
     fonts: list[str] = Field(
         default_factory=lambda: ["/usr/share/fonts", "/usr/share/wine/fonts", "npm:fonts/package.json"],
@@ -144,6 +151,8 @@ class BuildConfig(StrictModel):
 class RasterizerConfig(StrictModel):
     """`rasterd build` and `rasterd tokenize`: glyphs.db -> rasters store -> grids store."""
 
+    env_prefix: ClassVar[str | None] = "RASTERIZER_"
+
     database: str = Field("dataset/glyphs.db", description="SQLite path or SQLAlchemy URL (opened read-only).")
     outputs: OutputsConfig = OutputsConfig()
     labels: LabelConfig = LabelConfig()
@@ -196,6 +205,8 @@ class HttpCacheConfig(StrictModel):
 
 class RasterdConfig(StrictModel):
     """`rasterd serve`: the HTTP service over glyphs.db and the stores `rasterd build`/`tokenize` write."""
+
+    env_prefix: ClassVar[str | None] = "RASTERD_"
 
     rasterizer_config: str = Field(
         "configs/rasterizer.yaml",
@@ -266,8 +277,9 @@ def apply_env_overrides(config: ModelT, settings: type[EnvOverridable], prefix: 
 def load_config(path: str | Path, model: type[ModelT], env_prefix: str | None = None) -> ModelT:
     """Load and validate a YAML config; raises :class:`ConfigError` naming the file and key.
 
-    With ``env_prefix``, environment variables ``<env_prefix><KEY>`` override the file (see
-    :class:`EnvOverridable`): docker-compose uses this to point a step at a Dask cluster.
+    With ``env_prefix`` (a command passes its model's ``env_prefix``), environment variables
+    ``<env_prefix><KEY>`` override the file (see :class:`EnvOverridable`): docker-compose uses this to
+    point a step at a Dask cluster.
     """
     path = Path(path)
     try:
@@ -309,6 +321,8 @@ def dump_defaults(model: type[BaseModel]) -> str:
 
 class PrimitivesConfig(StrictModel):
     """`glyph-train primitives`: non-empty train-split cells -> k-means primitive centroids (docs/tokenization.md)."""
+
+    env_prefix: ClassVar[str | None] = "PRIMITIVES_"
 
     outputs: OutputsConfig = OutputsConfig()
     seed: int = Field(42, description="Seeds the cell sample, the k-means++ seeding sample and k-means++ itself.")
@@ -410,6 +424,8 @@ class Phase1EvaluateConfig(StrictModel):
 
 class Phase1Config(StrictModel):
     """`glyph-train phase1`: rasters store + centroids -> cell classifier, metrics, predicted-grids store."""
+
+    env_prefix: ClassVar[str | None] = "PHASE1_"
 
     outputs: OutputsConfig = OutputsConfig()
     seed: int = Field(42, description="Seeds weights, cell sampling, augmentation and shuffling.")

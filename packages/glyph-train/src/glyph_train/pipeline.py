@@ -17,51 +17,16 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config, PipelineConfig
-from glyph_core.config import Phase1Config, PrimitivesConfig, StrictModel, config_hash, load_config
+from glyph_core.config import StrictModel, config_hash
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs
 from glyph_core.store import open_store
 
-DEPENDS = {
-    "primitives": (),
-    "phase1": ("primitives",),
-    "phase2": ("phase1",),  # Phase 1's grids, and the true grids made from the primitives
-    "baseline": (),
-    "evaluate": ("phase1", "phase2", "baseline"),
-}
-ENV_PREFIX = {s: f"{s.upper()}_" for s in DEPENDS}
-
-
-@dataclass(frozen=True)
-class Stage:
-    model: type[StrictModel]
-    run: Callable[..., Any]
-    outputs: Callable[[dict[str, Any]], list[str]]  # paths of a run record that must still exist
-
-
-def _stages() -> dict[str, Stage]:
-    from glyph_train.baseline.run import run_baseline
-    from glyph_train.evaluate.run import run_evaluate
-    from glyph_train.phase1.run import run_phase1
-    from glyph_train.phase2.run import run_phase2
-    from glyph_train.primitives.run import run_primitives
-
-    def paths(*keys: str) -> Callable[[dict[str, Any]], list[str]]:
-        return lambda record: [str(record["outputs"].get(k, "")) for k in keys]
-
-    return {
-        "primitives": Stage(PrimitivesConfig, run_primitives, paths("centroids")),
-        "phase1": Stage(Phase1Config, run_phase1, paths("checkpoint", "predicted_grids", "metrics")),
-        "phase2": Stage(Phase2Config, run_phase2, paths("checkpoint", "metrics")),
-        "baseline": Stage(BaselineConfig, run_baseline, paths("checkpoint", "metrics")),
-        "evaluate": Stage(EvaluateConfig, run_evaluate, paths("report", "json")),
-    }
+from glyph_train.stages import STAGES, PipelineConfig, Stage
 
 
 def stage_key(stage: str, stage_config_hash: str, rasters_build_id: str, upstream: dict[str, str]) -> str:
@@ -69,13 +34,13 @@ def stage_key(stage: str, stage_config_hash: str, rasters_build_id: str, upstrea
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def up_to_date(layout: OutputLayout, stage: str, key: str, outputs: Callable[[dict[str, Any]], list[str]]) -> bool:
+def up_to_date(layout: OutputLayout, stage: Stage, key: str) -> bool:
     """The latest run of the stage's command recorded ``key`` and its outputs still exist."""
-    command = f"glyph-train {stage}"
-    runs = [r for r in read_runs(layout) if r.get("command") == command]
+    runs = [r for r in read_runs(layout) if r.get("command") == stage.command]
     if not runs or runs[-1].get("stage_key") != key:
         return False
-    return all(p and Path(p).exists() for p in outputs(runs[-1]))
+    paths = [str(runs[-1]["outputs"].get(k, "")) for k in stage.outputs]
+    return all(p and Path(p).exists() for p in paths)
 
 
 def with_profile(config: StrictModel, stage: str, profile: str | None) -> StrictModel:
@@ -114,7 +79,6 @@ def rasterd_command() -> str:
 
 
 def run_pipeline(config: PipelineConfig, config_path: str | None = None) -> PipelineSummary:
-    stages = _stages()
     summary = PipelineSummary()
     keys: dict[str, str] = {}
     root: Path | None = None
@@ -123,23 +87,23 @@ def run_pipeline(config: PipelineConfig, config_path: str | None = None) -> Pipe
         if path is None:
             raise ValueError(f"pipeline: no config path for stage {name!r} under `configs`")
         began = time.perf_counter()
-        if name == "tokenize":
-            print(f"== tokenize: {rasterd_command()} tokenize --config {path}", flush=True)
-            subprocess.run([rasterd_command(), "tokenize", "--config", path], check=True)
+        stage = STAGES[name]
+        if stage.program == "rasterd":  # rasterd's own stage: a command, which skips itself when current
+            print(f"== {name}: {rasterd_command()} {name} --config {path}", flush=True)
+            subprocess.run([rasterd_command(), name, "--config", path], check=True)
             summary.stages.append((name, "ran", time.perf_counter() - began))
             continue
-        stage = stages[name]
-        stage_config = with_profile(load_config(path, stage.model, env_prefix=ENV_PREFIX[name]), name, config.profile)
+        stage_config = with_profile(stage.load_config(path), name, config.profile)
         layout = OutputLayout.at(stage_config.outputs.root)
         if root is not None and layout.root != root:
             raise ValueError(f"pipeline: {path} writes under {layout.root}, the other stages under {root}")
         root = layout.root
         build_id = str(open_store(layout.rasters_store, "rasters").attrs["build_id"])
-        key = stage_key(name, config_hash(stage_config), build_id, {d: keys.get(d, "") for d in DEPENDS[name]})
+        key = stage_key(name, config_hash(stage_config), build_id, {d: keys.get(d, "") for d in stage.upstream})
         keys[name] = key
         # A stage downstream of one that just ran reads new outputs, whatever its key says.
-        fresh_upstream = any(status == "ran" and stage in DEPENDS[name] for stage, status, _ in summary.stages)
-        if not config.force and not fresh_upstream and up_to_date(layout, name, key, stage.outputs):
+        fresh_upstream = any(status == "ran" and done in stage.upstream for done, status, _ in summary.stages)
+        if not config.force and not fresh_upstream and up_to_date(layout, stage, key):
             print(f"== {name}: up to date (same config, inputs and upstream stages), skipped", flush=True)
             summary.stages.append((name, "skipped", time.perf_counter() - began))
             if name == "evaluate":
@@ -147,8 +111,8 @@ def run_pipeline(config: PipelineConfig, config_path: str | None = None) -> Pipe
             continue
         print(f"== {name}", flush=True)
         # The stage is stale: a checkpoint of its old settings is replaced, not refused.
-        kwargs = {"restart_stale": True} if name in ("phase1", "phase2", "baseline") else {}
-        result = stage.run(stage_config, config_path=path, stage_key=key, **kwargs)
+        kwargs = {"restart_stale": True} if stage.checkpointed else {}
+        result = stage.runner()(stage_config, config_path=path, stage_key=key, **kwargs)
         print(result, flush=True)
         summary.stages.append((name, "ran", time.perf_counter() - began))
         if name == "evaluate":

@@ -12,28 +12,27 @@ from glyph_core.db import DatabaseError
 from glyph_core.store import StoreError
 
 
-# Environment variables <PREFIX><KEY> (nested keys joined by __) override a command's config, e.g.
-# RASTERIZER_DASK__SCHEDULER_ADDRESS=tcp://dask-scheduler:8786 (docker-compose's cluster profile).
-INGEST_ENV_PREFIX = "INGEST_"
-RASTERIZER_ENV_PREFIX = "RASTERIZER_"
+# Environment variables <PREFIX><KEY> (nested keys joined by __; the prefix is the config model's
+# env_prefix) override a command's config, e.g. RASTERIZER_DASK__SCHEDULER_ADDRESS=tcp://dask-scheduler:8786
+# (docker-compose's cluster profile).
 
 
 def _ingest(config_path: str) -> object:
     from rasterd.ingest.run import run_ingest
 
-    return run_ingest(load_config(config_path, IngestConfig, env_prefix=INGEST_ENV_PREFIX), config_path=config_path)
+    return run_ingest(load_config(config_path, IngestConfig, env_prefix=IngestConfig.env_prefix), config_path=config_path)
 
 
 def _build(config_path: str) -> object:
     from rasterd.build import run_build
 
-    return run_build(load_config(config_path, RasterizerConfig, env_prefix=RASTERIZER_ENV_PREFIX), config_path=config_path)
+    return run_build(load_config(config_path, RasterizerConfig, env_prefix=RasterizerConfig.env_prefix), config_path=config_path)
 
 
 def _tokenize(config_path: str) -> object:
     from rasterd.tokenize import run_tokenize
 
-    return run_tokenize(load_config(config_path, RasterizerConfig, env_prefix=RASTERIZER_ENV_PREFIX), config_path=config_path)
+    return run_tokenize(load_config(config_path, RasterizerConfig, env_prefix=RasterizerConfig.env_prefix), config_path=config_path)
 
 
 def _serve(config_path: str) -> None:

@@ -40,7 +40,6 @@ from glyph_core.store import StoreError, open_store, pack_masks
 from rasterd.app.errors import CentroidsMissing, GlyphNotFound, GlyphNotRasterizable, NothingToServe
 from rasterd.app.settings import RasterdSettings
 from rasterd.build import build_id
-from rasterd.cli import RASTERIZER_ENV_PREFIX
 from rasterd.raster import PrimitiveAssigner, RasterError, rasterize_outlines
 from rasterd.render import render_rows
 
@@ -437,7 +436,7 @@ class Readers:
         self.settings = settings
         self.observer: ReaderObserver = observer or _NoObserver()
         # The build's config, with the same environment overrides `rasterd build` applies.
-        self.rasterizer: RasterizerConfig = load_config(settings.rasterizer_config, RasterizerConfig, env_prefix=RASTERIZER_ENV_PREFIX)
+        self.rasterizer: RasterizerConfig = load_config(settings.rasterizer_config, RasterizerConfig, env_prefix=RasterizerConfig.env_prefix)
         self.layout = OutputLayout.at(self.rasterizer.outputs.root)
         self._lock = threading.Lock()
         self._database: DatabaseIndex | None = None

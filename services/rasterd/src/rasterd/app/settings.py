@@ -10,7 +10,7 @@ from pathlib import Path
 from glyph_core.config import EnvOverridable, RasterdConfig, apply_env_overrides, load_config
 from pydantic_settings import SettingsConfigDict
 
-ENV_PREFIX = "RASTERD_"
+ENV_PREFIX = RasterdConfig.env_prefix
 # Worker processes find the config file through this variable (uvicorn starts them by import string).
 CONFIG_PATH_VARIABLE = "GLYPHGRID_RASTERD_CONFIG"
 DEFAULT_CONFIG = "configs/rasterd.yaml"
