@@ -7,11 +7,11 @@ convergence (``long``, about an hour) and a GPU run (``full``).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from glyph_core.config import DistributeConfig, OutputsConfig, StrictModel
+from glyph_core.config import DistributeConfig, OutputsConfig, ProfiledConfig, StrictModel
 
 ProfileName = Literal["quick", "long", "full"]
 
@@ -94,7 +94,7 @@ class JointConfig(StrictModel):
 
 
 class Phase2Profile(StrictModel):
-    """Settings that differ between profiles."""
+    """The settings a profile may change (`training` in the YAML: the full GPU run's values)."""
 
     epochs: int = Field(40, ge=1, description="Most epochs (early stopping may end sooner).")
     epoch_glyphs: int | None = Field(None, ge=1, description="Training glyphs per epoch; null = one pass over the train split.")
@@ -106,27 +106,18 @@ class Phase2Profile(StrictModel):
     joint: JointConfig = JointConfig()
 
 
-class Phase2Profiles(StrictModel):
+def _phase2_profiles() -> dict[str, dict[str, Any]]:
     # CPU profiles: a small Transformer (the d256 one trains at ~20 glyphs/s on 2 cores); batch 64 at a
     # higher rate learned fastest per glyph seen in a comparison on 8K train glyphs (bench/README.md).
-    quick: Phase2Profile = Phase2Profile(
-        epochs=2,
-        epoch_glyphs=16_384,
-        batch_size=64,
-        early_stopping_patience=2,
-        learning_rate=2e-3,
-        model=GridModelConfig(transformer=TransformerConfig(layers=2, d_model=128, heads=4, mlp_dim=256)),
-    )
     # long: ten passes of ~5.8 min each here (about 105 train glyphs/s): 58 min, about the CPU time of
     # the baseline's four passes; a cosine schedule over the run's own length.
-    long: Phase2Profile = Phase2Profile(
-        epochs=10,
-        batch_size=64,
-        early_stopping_patience=3,
-        learning_rate=2e-3,
-        model=GridModelConfig(transformer=TransformerConfig(layers=2, d_model=128, heads=4, mlp_dim=256)),
-    )
-    full: Phase2Profile = Phase2Profile(margin=MarginConfig(kind="arcface"), joint=JointConfig(enabled=True))
+    small = {"transformer": {"layers": 2, "d_model": 128, "heads": 4, "mlp_dim": 256}}
+    return {
+        "quick": {"epochs": 2, "epoch_glyphs": 16_384, "batch_size": 64, "learning_rate": 2e-3,
+                  "early_stopping_patience": 2, "model": small},
+        "long": {"epochs": 10, "batch_size": 64, "learning_rate": 2e-3, "early_stopping_patience": 3, "model": small},
+        "full": {"margin": {"kind": "arcface"}, "joint": {"enabled": True}},
+    }  # fmt: skip
 
 
 class GridInputConfig(StrictModel):
@@ -168,7 +159,7 @@ class ScheduleConfig(StrictModel):
     plateau_patience: int = Field(1, ge=0)
 
 
-class Phase2Config(StrictModel):
+class Phase2Config(ProfiledConfig):
     """`glyph-train phase2`: primitive grids -> glyph labels."""
 
     env_prefix: ClassVar[str | None] = "PHASE2_"
@@ -176,7 +167,10 @@ class Phase2Config(StrictModel):
     outputs: OutputsConfig = OutputsConfig()
     seed: int = 42
     profile: ProfileName = "quick"
-    profiles: Phase2Profiles = Phase2Profiles()
+    training: Phase2Profile = Phase2Profile()
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=_phase2_profiles, description="Per profile, only what it changes in `training`."
+    )
     input: GridInputConfig = GridInputConfig()
     loss: LossConfig = LossConfig()
     schedule: ScheduleConfig = ScheduleConfig()
@@ -185,9 +179,6 @@ class Phase2Config(StrictModel):
     resume: bool = Field(True, description="Continue from outputs/checkpoints/phase2/ when it belongs to this run.")
     tensorboard: bool = True
 
-    @property
-    def active(self) -> Phase2Profile:
-        return getattr(self.profiles, self.profile)
 
 
 class MobileNetConfig(StrictModel):
@@ -210,16 +201,18 @@ class BaselineProfile(StrictModel):
     early_stopping_patience: int = Field(6, ge=1)
 
 
-class BaselineProfiles(StrictModel):
+def _baseline_profiles() -> dict[str, dict[str, Any]]:
     # MobileNetV3Small trains at ~35-120 glyphs/s on the 2 shared cores (not the ~250 once noted): a full pass
-    # over ~36K train glyphs would take 5-17 min an epoch, so the CPU sanity run samples 6,400 an epoch.
-    quick: BaselineProfile = BaselineProfile(epochs=1, epoch_glyphs=6_400, early_stopping_patience=1)
+    # over the train glyphs would take many minutes an epoch, so the CPU sanity run samples 6,400 an epoch.
     # long: four passes, about the CPU time of Phase 2's ten (MobileNetV3Small costs ~15 CPU-ms per training glyph).
-    long: BaselineProfile = BaselineProfile(epochs=4, early_stopping_patience=3)
-    full: BaselineProfile = BaselineProfile()
+    return {
+        "quick": {"epochs": 1, "epoch_glyphs": 6_400, "early_stopping_patience": 1},
+        "long": {"epochs": 4, "early_stopping_patience": 3},
+        "full": {},
+    }
 
 
-class BaselineConfig(StrictModel):
+class BaselineConfig(ProfiledConfig):
     """`glyph-train baseline`: rasters -> glyph labels in one stage, same splits and label map as Phase 2."""
 
     env_prefix: ClassVar[str | None] = "BASELINE_"
@@ -227,7 +220,10 @@ class BaselineConfig(StrictModel):
     outputs: OutputsConfig = OutputsConfig()
     seed: int = 42
     profile: ProfileName = "quick"
-    profiles: BaselineProfiles = BaselineProfiles()
+    training: BaselineProfile = BaselineProfile()
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=_baseline_profiles, description="Per profile, only what it changes in `training`."
+    )
     model: MobileNetConfig = MobileNetConfig()
     raster_augment: RasterAugmentConfig = RasterAugmentConfig()
     label_smoothing: float = Field(0.05, ge=0, lt=1)
@@ -238,9 +234,6 @@ class BaselineConfig(StrictModel):
     resume: bool = True
     tensorboard: bool = True
 
-    @property
-    def active(self) -> BaselineProfile:
-        return getattr(self.profiles, self.profile)
 
 
 class ExternalSource(StrictModel):

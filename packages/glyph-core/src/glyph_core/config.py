@@ -34,6 +34,54 @@ class StrictModel(BaseModel):
     env_prefix: ClassVar[str | None] = None
 
 
+def overlay(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` applied: nested mappings merge key by key, anything else is replaced."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = overlay(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class ProfiledConfig(StrictModel):
+    """A training config with profiles as overlays (docs/training.md): ``training`` holds every setting
+    a profile may change, with its default, once; each entry of ``profiles`` names only what it changes.
+
+    ``active`` is ``training`` with the chosen profile applied. A profile that names an unknown key, or
+    a value its field refuses, is an error naming the profile and the key.
+    """
+
+    profile: str
+    profiles: dict[str, dict[str, Any]]
+
+    @model_validator(mode="after")
+    def _profiles_apply(self) -> ProfiledConfig:
+        if self.profile not in self.profiles:
+            raise ValueError(f"profile {self.profile!r} is not one of the profiles ({', '.join(self.profiles)})")
+        for name in self.profiles:
+            self.profiled(name)
+        return self
+
+    def profiled(self, name: str) -> Any:
+        """``training`` under the profile ``name``."""
+        base: BaseModel = self.training  # type: ignore[attr-defined]
+        try:
+            return type(base).model_validate(overlay(base.model_dump(), self.profiles[name]))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {'unknown key' if err['type'] == 'extra_forbidden' else err['msg']}"
+                for err in exc.errors()
+            )
+            raise ValueError(f"profiles.{name}: {problems}") from None
+
+    @property
+    def active(self) -> Any:
+        """The settings of the profile this run uses."""
+        return self.profiled(self.profile)
+
+
 class OutputsConfig(StrictModel):
     root: str = Field("outputs", description="Folder every generated artifact goes under (docs/outputs.md).")
 
@@ -377,7 +425,7 @@ class CellModelConfig(StrictModel):
 
 
 class Phase1Profile(StrictModel):
-    """Settings that differ between a CPU sanity run and a full GPU run."""
+    """The settings a profile may change (`training` in the YAML: the full GPU run's values)."""
 
     epochs: int = Field(60, ge=1, description="Most epochs (early stopping may end sooner).")
     epoch_cells: int | None = Field(None, ge=1, description="Training cells per epoch; null = one pass over the train split.")
@@ -388,11 +436,12 @@ class Phase1Profile(StrictModel):
     augmented_eval_rasters: int = Field(2000, ge=1, description="Rasters per split scored under augmentation.")
 
 
-class Phase1Profiles(StrictModel):
-    quick: Phase1Profile = Phase1Profile(
-        epochs=2, epoch_cells=400_000, early_stopping_patience=2, val_cells=100_000, augmented_eval_rasters=500
-    )
-    full: Phase1Profile = Phase1Profile()
+def _phase1_profiles() -> dict[str, dict[str, Any]]:
+    return {
+        "quick": {"epochs": 2, "epoch_cells": 400_000, "early_stopping_patience": 2, "val_cells": 100_000,
+                  "augmented_eval_rasters": 500},
+        "full": {},
+    }  # fmt: skip
 
 
 class DistributeConfig(StrictModel):
@@ -422,7 +471,7 @@ class Phase1EvaluateConfig(StrictModel):
         return self
 
 
-class Phase1Config(StrictModel):
+class Phase1Config(ProfiledConfig):
     """`glyph-train phase1`: rasters store + centroids -> cell classifier, metrics, predicted-grids store."""
 
     env_prefix: ClassVar[str | None] = "PHASE1_"
@@ -430,7 +479,10 @@ class Phase1Config(StrictModel):
     outputs: OutputsConfig = OutputsConfig()
     seed: int = Field(42, description="Seeds weights, cell sampling, augmentation and shuffling.")
     profile: Literal["quick", "full"] = Field("quick", description="Which entry of `profiles` applies.")
-    profiles: Phase1Profiles = Phase1Profiles()
+    training: Phase1Profile = Phase1Profile()
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=_phase1_profiles, description="Per profile, only what it changes in `training`."
+    )
     weight_decay: float = Field(1e-4, ge=0, description="AdamW decoupled weight decay.")
     final_lr_fraction: float = Field(0.01, ge=0, le=1, description="Cosine decay ends at learning_rate times this.")
     model: CellModelConfig = CellModelConfig()
@@ -441,7 +493,3 @@ class Phase1Config(StrictModel):
     resume: bool = Field(True, description="Continue from outputs/checkpoints/phase1/ when it belongs to this run; false starts over.")
     tensorboard: bool = Field(True, description="Also write TensorBoard logs under outputs/logs/phase1/.")
 
-    @property
-    def active(self) -> Phase1Profile:
-        """The profile this run uses."""
-        return getattr(self.profiles, self.profile)

@@ -103,7 +103,7 @@ def training_identity(config: BaselineConfig, rasters_build_id: str, label_map_h
     """
     shaping = config.model_dump(
         mode="json",
-        exclude={"outputs", "resume", "tensorboard", "eval_batch_size", "prefetch_batches", "distribute", "profile", "profiles"},
+        exclude={"outputs", "resume", "tensorboard", "eval_batch_size", "prefetch_batches", "distribute", "profile", "profiles", "training"},
     )
     shaping["training"] = config.active.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -69,7 +69,7 @@ class Phase1Summary:
 
 def training_identity(config: Phase1Config, centroid_hash: str, rasters_build_id: str) -> dict[str, str]:
     """What a checkpoint must share with this run to be resumed: the settings that shape training and its inputs."""
-    shaping = config.model_dump(mode="json", exclude={"outputs", "evaluate", "resume", "tensorboard", "distribute", "profile", "profiles"})
+    shaping = config.model_dump(mode="json", exclude={"outputs", "evaluate", "resume", "tensorboard", "distribute", "profile", "profiles", "training"})
     shaping["data"] = {k: v for k, v in shaping["data"].items() if k not in ("workers", "prefetch_batches")}
     shaping["schedule"] = config.active.model_dump(mode="json", exclude={"augmented_eval_rasters"})
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -1,0 +1,47 @@
+"""Profiles as overlays: `training` holds every default once, a profile names only what it changes."""
+
+import pytest
+
+from glyph_core.classifier_config import BaselineConfig, Phase2Config
+from glyph_core.config import ConfigError, Phase1Config, load_config, overlay
+
+
+def test_overlay_merges_nested_mappings_and_replaces_the_rest():
+    base = {"a": 1, "model": {"x": 1, "inner": {"y": 2, "z": 3}}, "list": [1, 2]}
+    assert overlay(base, {"model": {"inner": {"z": 9}}, "list": [5]}) == {
+        "a": 1, "model": {"x": 1, "inner": {"y": 2, "z": 9}}, "list": [5],
+    }  # fmt: skip
+    assert base["model"]["inner"]["z"] == 3  # the base is not modified
+
+
+def test_a_profile_changes_only_what_it_names():
+    config = Phase2Config(profile="long")
+    assert config.active.epochs == 10 and config.active.model.transformer.d_model == 128
+    assert config.active.model.transformer.dropout == config.training.model.transformer.dropout
+    assert config.active.epoch_glyphs is None  # not named by `long`: the base value
+    full = Phase2Config(profile="full").active
+    assert full.margin.kind == "arcface" and full.joint.enabled and full.model.transformer.d_model == 256
+    assert BaselineConfig(profile="quick").active.batch_size == BaselineConfig().training.batch_size
+
+
+def test_unknown_profile_keys_and_values_are_errors_that_name_them(tmp_path):
+    path = tmp_path / "phase2.yaml"
+    path.write_text("profiles:\n  quick:\n    epochs: 2\n    model: {transformer: {layerz: 3}}\n")
+    with pytest.raises(ConfigError, match=r"profiles\.quick: model\.transformer\.layerz: unknown key"):
+        load_config(path, Phase2Config)
+    path.write_text("profiles:\n  quick: {epochs: 0}\n")
+    with pytest.raises(ConfigError, match=r"profiles\.quick: epochs"):
+        load_config(path, Phase2Config)
+    path.write_text("profile: full\nprofiles:\n  quick: {}\n")
+    with pytest.raises(ConfigError, match="profile 'full' is not one of the profiles"):
+        load_config(path, Phase2Config)
+
+
+def test_environment_overrides_reach_a_profile_and_the_base(tmp_path, monkeypatch):
+    path = tmp_path / "phase1.yaml"
+    path.write_text("profile: quick\n")
+    monkeypatch.setenv("PHASE1_PROFILES__QUICK__EPOCHS", "3")
+    monkeypatch.setenv("PHASE1_TRAINING__BATCH_SIZE", "256")
+    config = load_config(path, Phase1Config, env_prefix=Phase1Config.env_prefix)
+    assert config.active.epochs == 3 and config.active.batch_size == 256
+    assert config.active.epoch_cells == 400_000  # the rest of the quick profile is kept
