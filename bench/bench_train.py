@@ -19,7 +19,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-from glyph_core.config import Phase1Config, PrimitivesConfig  # noqa: E402
+from glyph_core.cell_config import Phase1Config, PrimitivesConfig  # noqa: E402
 from glyph_core.paths import OutputLayout  # noqa: E402
 from sklearn.cluster import KMeans, kmeans_plusplus  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
@@ -113,10 +113,9 @@ def bench_pipeline(layout: OutputLayout, centroids: np.ndarray, steps: int) -> N
     dataset = stream(2).dataset(training_signature(source.cell_size), config.data.prefetch_batches)
     tf_rate = rate(iter(dataset), 3000)
 
-    settings = TrainSettings(epochs=1, steps_per_epoch=steps, learning_rate=1e-3, weight_decay=1e-4,
-                             final_lr_fraction=0.01, patience=1)  # fmt: skip
+    settings = TrainSettings(epochs=1, steps_per_epoch=steps, learning_rate=1e-3, patience=1)
     model = build_classifier(assigner.primitive_count, source.cell_size, config.model)
-    compile_classifier(model, settings)
+    compile_classifier(model, settings, weight_decay=1e-4, final_lr_fraction=0.01)
     cached = [next(iter(stream(3).batches())) for _ in range(1)]
     memory = tf.data.Dataset.from_tensors(cached[0]).repeat()
     model.fit(memory, steps_per_epoch=10, epochs=1, verbose=0, shuffle=False)

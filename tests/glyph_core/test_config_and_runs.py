@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from glyph_core import classifier_config as ccfg
+from glyph_core import cell_config as cell_cfg
 from glyph_core import config as cfg
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs, record_run
@@ -15,8 +16,8 @@ MODELS = {
     "ingest.yaml": cfg.IngestConfig,
     "rasterizer.yaml": cfg.RasterizerConfig,
     "rasterd.yaml": cfg.RasterdConfig,
-    "primitives.yaml": cfg.PrimitivesConfig,
-    "phase1.yaml": cfg.Phase1Config,
+    "primitives.yaml": cell_cfg.PrimitivesConfig,
+    "phase1.yaml": cell_cfg.Phase1Config,
     "phase2.yaml": ccfg.Phase2Config,
     "baseline.yaml": ccfg.BaselineConfig,
     "evaluate.yaml": ccfg.EvaluateConfig,

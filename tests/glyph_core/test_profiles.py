@@ -3,7 +3,8 @@
 import pytest
 
 from glyph_core.classifier_config import BaselineConfig, Phase2Config
-from glyph_core.config import ConfigError, Phase1Config, load_config, overlay
+from glyph_core.config import ConfigError, load_config, overlay
+from glyph_core.cell_config import Phase1Config
 
 
 def test_overlay_merges_nested_mappings_and_replaces_the_rest():

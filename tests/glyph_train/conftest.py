@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from glyph_core.config import PrimitivesConfig
+from glyph_core.cell_config import PrimitivesConfig
 from glyph_core.paths import OutputLayout
 
 from train_helpers import SMALL_CLUSTERS, copy_outputs, rasterizer_config

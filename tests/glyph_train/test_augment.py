@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.ndimage import correlate1d
 
-from glyph_core.config import CellAugmentConfig
+from glyph_core.cell_config import CellAugmentConfig
 
 from glyph_train.data.augment import (
     degrade, draw_augmentation, extract_patches, gaussian_kernels, halo_radius, translate,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from glyph_core.config import CellAugmentConfig
+from glyph_core.cell_config import CellAugmentConfig
 from glyph_core.primitives import assign_primitives, nearest_centroid, split_cells
 from glyph_core.store import read_masks
 

@@ -14,7 +14,7 @@ import yaml
 
 from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config
 from glyph_train.stages import PipelineConfig
-from glyph_core.config import PrimitivesConfig
+from glyph_core.cell_config import PrimitivesConfig
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs
 from glyph_train.pipeline import run_pipeline

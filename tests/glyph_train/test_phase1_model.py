@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from glyph_core.config import CellAugmentConfig, CellModelConfig
+from glyph_core.cell_config import CellAugmentConfig, CellModelConfig
 from glyph_core.store import read_masks
 
 from glyph_train.data.cells import PrimitiveAssigner

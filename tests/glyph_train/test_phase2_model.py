@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from glyph_core.classifier_config import GridModelConfig, MarginConfig, ResidualCnnConfig, TransformerConfig
-from glyph_core.config import CellModelConfig
+from glyph_core.cell_config import CellModelConfig
 from glyph_train.data.glyphs import SIDE_FEATURES
 from glyph_train.phase2.classifier import build_grid_classifier, load_grid_classifier
 from glyph_train.phase2.embedding import GridEmbedding, sinusoidal_2d

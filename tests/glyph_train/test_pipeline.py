@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from glyph_core.config import CellAugmentConfig
+from glyph_core.cell_config import CellAugmentConfig
 
 from glyph_train.data.cells import CellCodec, PrimitiveAssigner
 from glyph_train.data.stores import load_centroids, open_rasters

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config
-from glyph_core.config import Phase1Config
+from glyph_core.cell_config import Phase1Config
 from glyph_train.pipeline import stage_key, with_profile
 
 

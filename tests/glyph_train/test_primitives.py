@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from glyph_core.config import PrimitivesConfig
+from glyph_core.cell_config import PrimitivesConfig
 from glyph_core.primitives import centroid_hash
 
 from glyph_train.cli import main

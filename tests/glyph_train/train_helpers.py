@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from glyph_core.config import Phase1Config, RasterizerConfig
+from glyph_core.config import RasterizerConfig
+from glyph_core.cell_config import Phase1Config
 
 SMALL_CLUSTERS = 127  # a vocabulary the small store fills easily and tests fit in seconds
 

@@ -16,7 +16,7 @@ from glyph_core.config import ConfigError, RasterdConfig, RasterizerConfig, load
 from rasterd.app.dependencies import GlyphFilters, HttpCache, decode_cursor, encode_cursor
 from rasterd.app.encoders import grid_picture, npy_bytes, png_from_packed, png_gray, primitive_sheet
 from rasterd.app.errors import BadCursor, GlyphNotFound, PayloadTooLarge, status_and_code
-from rasterd.app.readers import LruCache
+from rasterd.app.readers.cache import LruCache
 from rasterd.app.settings import load_settings
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

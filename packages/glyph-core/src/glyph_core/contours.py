@@ -50,11 +50,6 @@ class Outline:
     def contour_count(self) -> int:
         return int(np.count_nonzero(self.verbs == VERB_MOVE))
 
-    @property
-    def contour_starts(self) -> np.ndarray:
-        """Index of each contour's MOVE verb in ``verbs``."""
-        return np.flatnonzero(self.verbs == VERB_MOVE)
-
     def control_bounds(self) -> tuple[float, float, float, float]:
         """(min_x, min_y, max_x, max_y) of all points, control points included."""
         lo = self.points.min(axis=0)

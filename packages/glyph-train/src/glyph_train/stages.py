@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config, ProfileName
-from glyph_core.config import Phase1Config, PrimitivesConfig, RasterizerConfig, StrictModel, load_config
+from glyph_core.config import RasterizerConfig, StrictModel, load_config
+from glyph_core.cell_config import Phase1Config, PrimitivesConfig
 from pydantic import Field, field_validator
 
 

@@ -54,9 +54,7 @@ class TrainingState:
 class TrainSettings:
     epochs: int
     steps_per_epoch: int
-    learning_rate: float
-    weight_decay: float
-    final_lr_fraction: float
+    learning_rate: float  # the peak; each stage's optimizer shapes its schedule from its own config
     patience: int
     monitor: str = "val_accuracy"  # the logged metric early stopping and best.keras follow
 

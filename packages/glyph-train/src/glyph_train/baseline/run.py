@@ -146,8 +146,6 @@ def run_baseline(config: BaselineConfig, config_path: str | None = None, stage_k
         epochs=profile.epochs,
         steps_per_epoch=steps_per_epoch,
         learning_rate=profile.learning_rate,
-        weight_decay=config.schedule.weight_decay,
-        final_lr_fraction=config.schedule.final_lr_fraction,
         patience=profile.early_stopping_patience,
     )
     folder = layout.checkpoints("baseline")

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from glyph_core.config import CellAugmentConfig
+from glyph_core.cell_config import CellAugmentConfig
 
 
 @dataclass(frozen=True)

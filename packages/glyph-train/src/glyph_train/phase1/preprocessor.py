@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from glyph_core.config import CellAugmentConfig
+from glyph_core.cell_config import CellAugmentConfig
 
 from glyph_train.data.augment import degrade, draw_augmentation, extract_patches, halo_radius, translate
 from glyph_train.data.cells import PrimitiveAssigner

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from glyph_core.config import Phase1Config, config_hash
+from glyph_core.config import config_hash
+from glyph_core.cell_config import Phase1Config
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import record_run
 
@@ -103,8 +104,6 @@ def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: 
         epochs=profile.epochs,
         steps_per_epoch=max(1, epoch_cells // profile.batch_size),
         learning_rate=profile.learning_rate,
-        weight_decay=config.weight_decay,
-        final_lr_fraction=config.final_lr_fraction,
         patience=profile.early_stopping_patience,
     )
     folder = layout.checkpoints("phase1")
@@ -115,7 +114,7 @@ def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: 
 
     identity = training_identity(config, chash, source.build_id)
     model, state = prepare_run(
-        folder, identity, config.resume, strategy, new_model, lambda m: compile_classifier(m, settings), restart_stale
+        folder, identity, config.resume, strategy, new_model, lambda m: compile_classifier(m, settings, config.weight_decay, config.final_lr_fraction), restart_stale
     )
     resumed_at = state.epoch
     val_data, val_count = None, None  # a finished run trains no more and needs no early-stopping set

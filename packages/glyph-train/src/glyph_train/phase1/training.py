@@ -6,7 +6,7 @@ The checkpointed loop itself is ``glyph_train.training``.
 from __future__ import annotations
 
 import keras
-from glyph_core.config import CellModelConfig
+from glyph_core.cell_config import CellModelConfig
 
 from glyph_train.phase1.backbone import CellBackbone
 from glyph_train.phase1.classifier import CellClassifier
@@ -23,13 +23,13 @@ def build_classifier(num_primitives: int, cell_size: int, model: CellModelConfig
     return CellClassifier(backbone, num_primitives, dropout=model.dropout)
 
 
-def compile_classifier(model: keras.Model, settings: TrainSettings) -> None:
+def compile_classifier(model: keras.Model, settings: TrainSettings, weight_decay: float, final_lr_fraction: float) -> None:
     """AdamW on a cosine-decayed learning rate over the whole run; sparse cross-entropy on logits."""
     schedule = keras.optimizers.schedules.CosineDecay(
-        settings.learning_rate, decay_steps=settings.epochs * settings.steps_per_epoch, alpha=settings.final_lr_fraction
+        settings.learning_rate, decay_steps=settings.epochs * settings.steps_per_epoch, alpha=final_lr_fraction
     )
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings.weight_decay),
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )

@@ -21,11 +21,12 @@ from glyph_train.phase1.classifier import load_classifier
 from glyph_train.phase1.evaluate import model_hash
 from glyph_train.phase2.inputs import model_targets
 from glyph_train.phase2.joint import JointClassifier
+from glyph_train.phase2.setup import MONITOR, compile_phase2
 from glyph_train.predict import strict_shares, top_k
 from glyph_train.training import BEST, TrainSettings, fit, prepare_run
 
 if TYPE_CHECKING:
-    from glyph_train.phase2.run import GridData
+    from glyph_train.phase2.setup import GridData
 
 
 def raster_inputs(rasters: PackedRasters, table: GlyphTable, rows: np.ndarray, masks: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -58,8 +59,6 @@ def score_joint(model: keras.Model, rasters: PackedRasters, table: GlyphTable, r
 def run_joint(
     config: Phase2Config, layout: OutputLayout, data: GridData, phase2: keras.Model, identity: dict[str, str], restart_stale: bool = False
 ) -> dict[str, Any]:
-    from glyph_train.phase2.run import MONITOR, compile_phase2
-
     profile, joint = config.active, config.active.joint
     table, source = data.table, data.source
     aux = config.loss.aux_diacritic_weight > 0
@@ -70,7 +69,7 @@ def run_joint(
     epoch_glyphs = profile.epoch_glyphs or len(train_rows)
     settings = TrainSettings(
         epochs=joint.epochs, steps_per_epoch=max(1, epoch_glyphs // joint.batch_size), learning_rate=joint.learning_rate,
-        weight_decay=config.schedule.weight_decay, final_lr_fraction=1.0, patience=joint.epochs, monitor=MONITOR,
+        patience=joint.epochs, monitor=MONITOR,
     )  # fmt: skip
     joint_identity = {**identity, "phase2_model_hash": model_hash(phase2), "joint": joint.model_dump_json()}
     folder = layout.checkpoints("phase2_joint")

@@ -15,27 +15,25 @@ from typing import Any
 
 import keras
 import numpy as np
-from glyph_core.classifier_config import Phase2Config, Phase2Profile
+from glyph_core.classifier_config import Phase2Config
 from glyph_core.config import config_hash
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import record_run
-from glyph_core.store import open_store
 
 from glyph_train.data.cells import PrimitiveAssigner
 from glyph_train.data.glyph_stream import GlyphBatches
-from glyph_train.data.glyphs import GlyphTable, PackedRasters, load_glyph_table, load_grids
-from glyph_train.data.stores import RasterSource, load_centroids, open_rasters
+from glyph_train.data.glyphs import PackedRasters
 from glyph_train.distribute import distributed_batches, is_chief, make_strategy
-from glyph_train.optim import make_optimizer, schedule_callbacks
+from glyph_train.optim import schedule_callbacks
 from glyph_train.phase1.evaluate import model_hash
 from glyph_train.phase2.classifier import build_grid_classifier, load_grid_classifier
-from glyph_train.phase2.heads import MarginCrossEntropy, MarginWarmup
+from glyph_train.phase2.heads import MarginWarmup
 from glyph_train.phase2.inputs import GridPreparer, model_inputs, model_targets, signature
 from glyph_train.predict import format_share, predict_logits, strict_shares, top_k
+from glyph_train.phase2.setup import MONITOR, GridData, compile_phase2, label_loss, load_grid_data
 from glyph_train.training import BEST, TrainSettings, fit, prepare_run
 
 METRICS_FILE = "metrics.json"
-MONITOR = "val_logits_accuracy"
 
 
 @dataclass
@@ -65,69 +63,12 @@ class Phase2Summary:
         return "\n".join(lines)
 
 
-def compile_phase2(model: keras.Model, config: Phase2Config, profile: Phase2Profile, settings: TrainSettings, classes: int) -> None:
-    """AdamW (cosine or plateau), smoothed cross-entropy with the margin in the loss, the auxiliary loss, top-1/top-5."""
-    margin = profile.margin
-    losses: dict[str, Any] = {
-        "logits": MarginCrossEntropy(classes, margin.scale, margin.kind, 0.0, config.loss.label_smoothing, name="label_loss")
-    }
-    weights = {"logits": 1.0}
-    if config.loss.aux_diacritic_weight > 0:
-        losses["diacritic"] = keras.losses.BinaryCrossentropy(from_logits=True, name="diacritic_loss")
-        weights["diacritic"] = config.loss.aux_diacritic_weight
-    model.compile(
-        optimizer=make_optimizer(config.schedule, settings.learning_rate, settings.epochs * settings.steps_per_epoch, settings.steps_per_epoch),
-        loss=losses,
-        loss_weights=weights,
-        metrics={"logits": [
-            keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-            keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5"),
-        ]},
-    )  # fmt: skip
-
-
-def label_loss(model: keras.Model) -> MarginCrossEntropy:
-    """The compiled label loss (fresh or restored from a checkpoint), whose margin the warm-up drives."""
-    loss = model.loss["logits"] if isinstance(model.loss, dict) or hasattr(model.loss, "keys") else model.loss
-    if not isinstance(loss, MarginCrossEntropy):
-        raise TypeError(f"expected the label loss to be MarginCrossEntropy, found {type(loss).__name__}")
-    return loss
-
-
 def training_identity(config: Phase2Config, inputs: dict[str, str]) -> dict[str, str]:
     shaping = config.model_dump(mode="json", include={"seed", "input", "loss", "schedule"})
     shaping["profile"] = config.active.model_dump(mode="json")
     shaping["input"].pop("prefetch_batches")
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return {"training_config_hash": digest, **inputs}
-
-
-@dataclass
-class GridData:
-    """Everything Phase 2 reads, loaded once."""
-
-    source: RasterSource
-    table: GlyphTable
-    centroids: np.ndarray
-    centroid_hash: str
-    true_grids: np.ndarray
-    predicted_grids: np.ndarray
-    phase1_model_hash: str
-
-    @property
-    def vocab(self) -> int:
-        return len(self.centroids) + 1
-
-
-def load_grid_data(layout: OutputLayout) -> GridData:
-    source = open_rasters(layout)
-    table = load_glyph_table(source, layout)
-    centroids, chash = load_centroids(layout, source.cell_size)
-    expect = {"centroid_hash": chash, "label_map_hash": source.label_map_hash}
-    true_grids = load_grids(layout.grids_store, "grids", source, expect)
-    predicted = load_grids(layout.predicted_grids_store, "predicted_grids", source, expect)
-    phase1_hash = str(open_store(layout.predicted_grids_store, "predicted_grids").attrs["model_hash"])
-    return GridData(source, table, centroids, chash, true_grids, predicted, phase1_hash)
 
 
 def grid_scores(model: keras.Model, data: GridData, grids: np.ndarray, rows: np.ndarray, batch_size: int) -> dict[str, float | int | None]:
@@ -155,8 +96,6 @@ def run_phase2(config: Phase2Config, config_path: str | None = None, stage_key: 
         epochs=profile.epochs,
         steps_per_epoch=max(1, epoch_glyphs // profile.batch_size),
         learning_rate=profile.learning_rate,
-        weight_decay=config.schedule.weight_decay,
-        final_lr_fraction=config.schedule.final_lr_fraction,
         patience=profile.early_stopping_patience,
         monitor=MONITOR,
     )

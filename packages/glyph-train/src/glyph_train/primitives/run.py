@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from glyph_core.config import PrimitivesConfig, config_hash
+from glyph_core.config import config_hash
+from glyph_core.cell_config import PrimitivesConfig
 from glyph_core.paths import OutputLayout
 from glyph_core.primitives import centroid_hash
 from glyph_core.runs import record_run

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from glyph_core.api_models import CharClass, SplitName
 
 from rasterd.app.errors import BadCursor
-from rasterd.app.readers import Snapshot
+from rasterd.app.readers.snapshot import Snapshot
 from rasterd.app.settings import RasterdSettings
 
 # Part of every ETag: bumped whenever an encoder's output bytes change for the same data.

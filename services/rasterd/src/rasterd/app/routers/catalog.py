@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from rasterd.app.dependencies import ENCODING_VERSION, HttpCache, get_settings, get_snapshot
 from rasterd.app.encoders import npy_bytes, primitive_sheet
 from rasterd.app.errors import VALIDATION_ERROR
-from rasterd.app.readers import LruCache, Snapshot
+from rasterd.app.readers.cache import LruCache
+from rasterd.app.readers.snapshot import Snapshot
 from rasterd.app.settings import RasterdSettings
 
 router = APIRouter(prefix="/v1", tags=["catalog"], responses=VALIDATION_ERROR)

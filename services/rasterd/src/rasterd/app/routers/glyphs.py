@@ -23,7 +23,7 @@ from rasterd.app.dependencies import (
 )
 from rasterd.app.encoders import grid_picture, npy_bytes, png_from_packed
 from rasterd.app.errors import VALIDATION_ERROR
-from rasterd.app.readers import Snapshot
+from rasterd.app.readers.snapshot import Snapshot
 from rasterd.app.settings import RasterdSettings
 
 router = APIRouter(prefix="/v1/glyphs", tags=["glyphs"], responses=VALIDATION_ERROR)

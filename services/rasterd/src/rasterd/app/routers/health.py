@@ -13,7 +13,7 @@ from glyph_core.api_models import Health
 
 from rasterd import __version__
 from rasterd.app.dependencies import get_snapshot
-from rasterd.app.readers import Snapshot
+from rasterd.app.readers.snapshot import Snapshot
 
 router = APIRouter(tags=["health"])
 

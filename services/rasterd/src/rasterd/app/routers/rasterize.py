@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rasterd.app.dependencies import get_settings, get_snapshot
 from rasterd.app.errors import VALIDATION_ERROR, OutlineTooLarge
-from rasterd.app.readers import Snapshot
+from rasterd.app.readers.snapshot import Snapshot
 from rasterd.app.settings import RasterdSettings
 
 router = APIRouter(prefix="/v1", tags=["rasterize"], responses=VALIDATION_ERROR)
