@@ -39,7 +39,7 @@ from glyph_core.store import pack_masks, unpack_masks  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from rasterd._core.contour_json import parse_batch  # noqa: E402
-from rasterd.raster import PrimitiveAssigner, downsample_masks, rasterize_contours  # noqa: E402
+from rasterd.raster import CompiledPrimitiveAssigner, downsample_masks, rasterize_contours  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "rasterd"))
 from font_samples import GlyphSample, available_fonts, font_samples  # noqa: E402
@@ -208,13 +208,13 @@ def main() -> None:
 
     parse = best_of(args.repeat, lambda: parse_batch(texts, config.max_points))
     raster = best_of(args.repeat, lambda: rasterize_contours(texts, em, config))
-    warm_assigner = PrimitiveAssigner(centroids, 8)
+    warm_assigner = CompiledPrimitiveAssigner(centroids, 8)
     warm_assigner.assign(batch.masks)
     assign_warm = best_of(args.repeat, lambda: warm_assigner.assign(batch.masks))
-    assign_cold = best_of(args.repeat, lambda: PrimitiveAssigner(centroids, 8).assign(batch.masks))
+    assign_cold = best_of(args.repeat, lambda: CompiledPrimitiveAssigner(centroids, 8).assign(batch.masks))
     patterns = warm_assigner.known_patterns
     end_to_end_warm = best_of(args.repeat, lambda: warm_assigner.assign(rasterize_contours(texts, em, config).masks))
-    end_to_end_cold = best_of(args.repeat, lambda: PrimitiveAssigner(centroids, 8).assign(rasterize_contours(texts, em, config).masks))
+    end_to_end_cold = best_of(args.repeat, lambda: CompiledPrimitiveAssigner(centroids, 8).assign(rasterize_contours(texts, em, config).masks))
 
     freetype_peer = FreeTypePeer(samples, major_units)
     freetype_time = best_of(args.repeat, freetype_peer.run)

@@ -24,8 +24,8 @@ from glyph_core.paths import OutputLayout  # noqa: E402
 from sklearn.cluster import KMeans, kmeans_plusplus  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from glyph_train.data.cells import CellCodec, PrimitiveAssigner  # noqa: E402
-from glyph_train.data.stores import open_rasters  # noqa: E402
+from glyph_core.cells import CellCodec, PrimitiveAssigner  # noqa: E402
+from glyph_core.rasters import open_rasters  # noqa: E402
 from glyph_train.phase1.inputs import training_signature, training_stream  # noqa: E402
 from glyph_train.phase1.preprocessor import CellPreprocessor  # noqa: E402
 from glyph_train.phase1.training import build_classifier, compile_classifier  # noqa: E402

@@ -8,8 +8,9 @@ from glyph_core.primitives import assign_primitives, nearest_centroid, split_cel
 from glyph_core.store import read_masks
 
 from glyph_train.data.augment import draw_augmentation, translate
-from glyph_train.data.cells import CellCodec, PatternTable, PrimitiveAssigner, nearest_primitive
-from glyph_train.data.stores import load_centroids, open_rasters
+from glyph_core.cells import CellCodec, PatternTable, PrimitiveAssigner, nearest_primitive
+from glyph_core.rasters import open_rasters
+from glyph_core.primitives import load_centroids
 from glyph_train.phase1.preprocessor import CellPreprocessor
 
 
@@ -74,7 +75,7 @@ def test_pattern_table_computes_each_pattern_once():
 
 def test_assigner_equals_glyph_core_on_real_rasters(primitives_layout):
     source = open_rasters(primitives_layout)
-    centroids, _ = load_centroids(primitives_layout, source.cell_size)
+    centroids, _ = load_centroids(primitives_layout.centroids, source.cell_size)
     assigner = PrimitiveAssigner(centroids, source.cell_size)
     masks = read_masks(source.group, 0, 400, value=1)
     assert np.array_equal(assigner.assign(masks), assign_primitives(masks, centroids, source.cell_size))
@@ -82,7 +83,7 @@ def test_assigner_equals_glyph_core_on_real_rasters(primitives_layout):
 
 def test_phase1_targets_are_glyph_core_ids_of_the_translated_rasters(primitives_layout):
     source = open_rasters(primitives_layout)
-    centroids, _ = load_centroids(primitives_layout, source.cell_size)
+    centroids, _ = load_centroids(primitives_layout.centroids, source.cell_size)
     config = CellAugmentConfig()
     preprocessor = CellPreprocessor(PrimitiveAssigner(centroids, source.cell_size), config, empty_share=0.1)
     rows = np.arange(0, 300)

@@ -170,7 +170,7 @@ def test_evaluate_on_a_second_database_reports_unknown_labels_apart(pipeline_run
     home_labels = set(summary.result["labels"])
     other_table = OutputLayout.at(other)
     from glyph_train.data.glyphs import load_glyph_table
-    from glyph_train.data.stores import open_rasters
+    from glyph_core.rasters import open_rasters
 
     table = load_glyph_table(open_rasters(other_table), other_table)
     unknown_rows = int(sum(table.labels[i] not in home_labels for i in table.label))

@@ -7,8 +7,9 @@ import numpy as np
 from glyph_core.cell_config import CellAugmentConfig, CellModelConfig
 from glyph_core.store import read_masks
 
-from glyph_train.data.cells import PrimitiveAssigner
-from glyph_train.data.stores import load_centroids, open_rasters
+from glyph_core.cells import PrimitiveAssigner
+from glyph_core.rasters import open_rasters
+from glyph_core.primitives import load_centroids
 from glyph_train.phase1.backbone import CellBackbone
 from glyph_train.phase1.classifier import CellClassifier
 from glyph_train.phase1.preprocessor import CellPreprocessor
@@ -44,7 +45,7 @@ def test_overfit_probe_5k_real_cells(primitives_layout):
     import keras
 
     source = open_rasters(primitives_layout)
-    centroids, _ = load_centroids(primitives_layout, source.cell_size)
+    centroids, _ = load_centroids(primitives_layout.centroids, source.cell_size)
     preprocessor = CellPreprocessor(PrimitiveAssigner(centroids, 8), CellAugmentConfig(), empty_share=0.1)
     batch = preprocessor(read_masks(source.group, 0, 200, value=1), source.is_diacritic[:200], np.random.default_rng(0),
                          augment=False, cap_empty=True)  # fmt: skip

@@ -14,7 +14,7 @@ import yaml
 from glyph_core.primitives import centroid_hash
 from glyph_core.store import StoreError, open_store, read_masks
 
-from glyph_train.data.cells import CellCodec
+from glyph_core.cells import CellCodec
 from glyph_train.phase1.run import METRICS_FILE, run_phase1
 from glyph_train.training import BEST, LAST, STATE
 from train_helpers import tiny_phase1

@@ -4,15 +4,16 @@ import numpy as np
 
 from glyph_core.cell_config import CellAugmentConfig
 
-from glyph_train.data.cells import CellCodec, PrimitiveAssigner
-from glyph_train.data.stores import load_centroids, open_rasters
+from glyph_core.cells import CellCodec, PrimitiveAssigner
+from glyph_core.rasters import open_rasters
+from glyph_core.primitives import load_centroids
 from glyph_train.phase1.inputs import cells_per_pass, training_signature, training_stream
 from glyph_train.phase1.preprocessor import CellPreprocessor
 
 
 def make_stream(layout, seed, workers=2, batch=256, shuffle_chunks=3):
     source = open_rasters(layout)
-    centroids, _ = load_centroids(layout, source.cell_size)
+    centroids, _ = load_centroids(layout.centroids, source.cell_size)
     preprocessor = CellPreprocessor(PrimitiveAssigner(centroids, source.cell_size), CellAugmentConfig(), empty_share=0.1)
     reads = []
     read_chunk = source.read_chunk

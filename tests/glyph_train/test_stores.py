@@ -8,7 +8,9 @@ import zarr
 
 from glyph_core.store import StoreError
 
-from glyph_train.data.stores import check_identity, load_centroids, open_rasters
+from glyph_train.data.stores import check_identity
+from glyph_core.rasters import open_rasters
+from glyph_core.primitives import load_centroids
 
 
 def test_open_rasters_reads_the_contract(rasters_layout):
@@ -44,11 +46,11 @@ def test_a_label_map_of_another_build_is_refused(rasters_layout):
 
 def test_missing_or_misshapen_centroids_name_the_command(rasters_layout):
     with pytest.raises(FileNotFoundError, match="glyph-train primitives"):
-        load_centroids(rasters_layout, 8)
+        load_centroids(rasters_layout.centroids, 8)
     rasters_layout.primitives.mkdir(parents=True)
     np.save(rasters_layout.centroids, np.zeros((31, 16), dtype=np.float32))
     with pytest.raises(StoreError, match=r"\(31, 16\) do not fit .* 8x8 cells"):
-        load_centroids(rasters_layout, 8)
+        load_centroids(rasters_layout.centroids, 8)
 
 
 def test_identity_mismatch_names_each_difference():

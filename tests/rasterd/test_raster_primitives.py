@@ -1,4 +1,4 @@
-"""PrimitiveAssigner gives exactly glyph_core.primitives.assign_primitives' ids, however its memo was
+"""CompiledPrimitiveAssigner gives exactly glyph_core.primitives.assign_primitives' ids, however its memo was
 filled, for every cell size and for awkward centroid sets (duplicates, ties, NaN, inf, huge)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from font_samples import sample_glyphs
 from glyph_core.config import RasterConfig
 from glyph_core.primitives import assign_primitives, centroid_hash, split_cells
 
-from rasterd.raster import PrimitiveAssigner, rasterize_contours
+from rasterd.raster import CompiledPrimitiveAssigner, rasterize_contours
 
 
 def random_masks(rng: np.random.Generator, count: int, size: int) -> np.ndarray:
@@ -36,7 +36,7 @@ def test_equals_the_specification_on_random_masks(cell_size: int, count: int) ->
     rng = np.random.default_rng(cell_size * 1000 + count)
     masks = random_masks(rng, 12, 64)
     centroids = random_centroids(rng, count, cell_size * cell_size)
-    assigner = PrimitiveAssigner(centroids, cell_size)
+    assigner = CompiledPrimitiveAssigner(centroids, cell_size)
     expected = assign_primitives(masks, centroids, cell_size)
     np.testing.assert_array_equal(assigner.assign(masks), expected)
     # A second call answers from the memo.
@@ -52,7 +52,7 @@ def test_equals_the_specification_on_real_cells() -> None:
     # k-means-like centroids: real patterns blurred a little, plus exact copies of real patterns.
     picks = cells[rng.choice(len(cells), 255, replace=False)].astype(np.float64)
     centroids = np.concatenate([picks[:200] * 0.9 + 0.05 + rng.random((200, 64)) * 0.01, picks[200:]])
-    assigner = PrimitiveAssigner(centroids, 8)
+    assigner = CompiledPrimitiveAssigner(centroids, 8)
     for start in range(0, len(masks), 100):
         np.testing.assert_array_equal(assigner.assign(masks[start : start + 100]), assign_primitives(masks[start : start + 100], centroids, 8))
     assert assigner.known_patterns == len(np.unique(cells, axis=0))
@@ -61,9 +61,9 @@ def test_equals_the_specification_on_real_cells() -> None:
 def test_exact_ties_go_to_the_lowest_index() -> None:
     rng = np.random.default_rng(4)
     masks = random_masks(rng, 8, 32)
-    np.testing.assert_array_equal(PrimitiveAssigner(np.full((6, 64), 0.5), 8).assign(masks), assign_primitives(masks, np.full((6, 64), 0.5), 8))
+    np.testing.assert_array_equal(CompiledPrimitiveAssigner(np.full((6, 64), 0.5), 8).assign(masks), assign_primitives(masks, np.full((6, 64), 0.5), 8))
     binary = (rng.random((40, 64)) < 0.5).astype(np.float64)
-    np.testing.assert_array_equal(PrimitiveAssigner(binary, 8).assign(masks), assign_primitives(masks, binary, 8))
+    np.testing.assert_array_equal(CompiledPrimitiveAssigner(binary, 8).assign(masks), assign_primitives(masks, binary, 8))
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
@@ -86,13 +86,13 @@ def test_awkward_centroid_values(poison: str) -> None:
         centroids = centroids * 40 - 20
     with np.errstate(over="ignore", invalid="ignore"):
         expected = assign_primitives(masks, centroids, 8)
-    np.testing.assert_array_equal(PrimitiveAssigner(centroids, 8).assign(masks), expected)
+    np.testing.assert_array_equal(CompiledPrimitiveAssigner(centroids, 8).assign(masks), expected)
 
 
 def test_inputs_and_metadata() -> None:
     rng = np.random.default_rng(6)
     centroids = rng.random((10, 16))
-    assigner = PrimitiveAssigner(centroids, 4)
+    assigner = CompiledPrimitiveAssigner(centroids, 4)
     assert assigner.centroid_hash == centroid_hash(centroids)
     mask = (rng.random((16, 16)) < 0.5).astype(np.uint8)
     ids = assigner.assign(mask)  # one 2-D mask, values 0/1
@@ -105,6 +105,6 @@ def test_inputs_and_metadata() -> None:
     with pytest.raises(ValueError, match="multiple of cell_size"):
         assigner.assign(np.zeros((1, 18, 16), np.uint8))
     with pytest.raises(ValueError, match="shape"):
-        PrimitiveAssigner(centroids, 8)
+        CompiledPrimitiveAssigner(centroids, 8)
     with pytest.raises(ValueError, match="uint16"):
-        PrimitiveAssigner(np.zeros((70_000, 16)), 4)
+        CompiledPrimitiveAssigner(np.zeros((70_000, 16)), 4)

@@ -9,8 +9,11 @@ tokenizer is tested to give exactly these ids; this NumPy version is the specifi
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
+
+from glyph_core.store import StoreError
 
 EMPTY_PRIMITIVE = 0
 
@@ -66,3 +69,20 @@ def centroid_hash(centroids: np.ndarray) -> str:
     digest = hashlib.sha256(repr(arr.shape).encode())
     digest.update(arr.tobytes())
     return digest.hexdigest()
+
+
+def load_centroids(path: Path, cell_size: int) -> tuple[np.ndarray, str]:
+    """The primitive centroids at ``path`` as float32 (K, cell_size²), and their hash.
+
+    Raises FileNotFoundError naming the command that makes them, or StoreError when they were made
+    for another cell size (or are not a 2-D array).
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"no primitive centroids at {path}: run `glyph-train primitives` first")
+    centroids = np.load(path)
+    if centroids.ndim != 2 or centroids.shape[1] != cell_size * cell_size:
+        raise StoreError(
+            f"{path}: centroids of shape {centroids.shape} do not fit the rasters' {cell_size}x{cell_size} cells; "
+            "rerun `glyph-train primitives`"
+        )
+    return centroids.astype(np.float32, copy=False), centroid_hash(centroids)

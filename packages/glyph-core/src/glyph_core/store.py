@@ -34,6 +34,29 @@ class ArraySpec:
     tail: tuple[int, ...]  # shape after the leading glyph axis
 
 
+# The per-glyph raster metadata (docs/raster-policy.md): the one list of these fields. Rasterizing
+# returns them as attributes of the batch, the store keeps one array each, and ``metadata_record``
+# turns one row into the JSON that meta.jsonl and the HTTP API carry.
+RASTER_METADATA: dict[str, ArraySpec] = {
+    "is_diacritic": ArraySpec("bool", ()),
+    "bbox": ArraySpec("float64", (4,)),
+    "scale_factor": ArraySpec("float64", ()),
+    "major_dim_ratio": ArraySpec("float64", ()),
+    "target_dim": ArraySpec("int16", ()),
+}
+
+
+def metadata_record(arrays: Mapping[str, Any], row: int) -> dict[str, Any]:
+    """One row's raster metadata as JSON values (``bbox`` is published as ``original_bbox``)."""
+    return {
+        "is_diacritic": bool(arrays["is_diacritic"][row]),
+        "original_bbox": [float(v) for v in arrays["bbox"][row]],
+        "scale_factor": float(arrays["scale_factor"][row]),
+        "major_dim_ratio": float(arrays["major_dim_ratio"][row]),
+        "target_dim": int(arrays["target_dim"][row]),
+    }
+
+
 def raster_arrays(canvas_size: int) -> dict[str, ArraySpec]:
     """Arrays of a rasters store: packed masks plus docs/raster-policy.md metadata and the row's identity."""
     return {
@@ -44,11 +67,7 @@ def raster_arrays(canvas_size: int) -> dict[str, ArraySpec]:
         "split": ArraySpec("uint8", ()),
         "char_class": ArraySpec("int8", ()),
         "twin_labels": ArraySpec("int32", (MAX_TWINS,)),
-        "is_diacritic": ArraySpec("bool", ()),
-        "bbox": ArraySpec("float64", (4,)),
-        "scale_factor": ArraySpec("float64", ()),
-        "major_dim_ratio": ArraySpec("float64", ()),
-        "target_dim": ArraySpec("int16", ()),
+        **RASTER_METADATA,
     }
 
 

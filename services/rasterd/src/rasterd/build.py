@@ -30,7 +30,9 @@ from glyph_core.schema import CHAR_CLASSES
 from glyph_core.selection import Selection, select_dataset, write_manifests
 from glyph_core.shapes import shape_scores
 from glyph_core.split_report import format_split_report, split_report, write_split_report
-from glyph_core.store import MAX_TWINS, SCHEMA_VERSION, create_store, finalize, open_store, split_code, temporary_path
+from glyph_core.store import (
+    MAX_TWINS, RASTER_METADATA, SCHEMA_VERSION, create_store, finalize, metadata_record, open_store, split_code, temporary_path,
+)  # fmt: skip
 from tqdm import tqdm
 
 from rasterd.build_chunk import ChunkResult, build_chunk
@@ -101,7 +103,7 @@ def dask_client(config: RasterizerConfig) -> Iterator[object]:
         yield client
 
 
-def _identity_arrays(selection: Selection) -> dict[str, np.ndarray]:
+def _identity_arrays(selection: Selection) -> tuple[dict[str, np.ndarray], list[str]]:
     fonts = sorted({e.font_hash for e in selection.entries})
     font_index = {f: i for i, f in enumerate(fonts)}
     split_of = selection.split_of_font()
@@ -251,7 +253,7 @@ def _absolute_db(target: str) -> str:
 def _write_meta_jsonl(store: Path, selection: Selection, layout: OutputLayout) -> None:
     """docs/raster-policy.md metadata per glyph, plus label, font, split and twins, one JSON line each."""
     group = zarr.open_group(str(store), mode="r")
-    arrays = {name: group[name][:] for name in ("is_diacritic", "bbox", "scale_factor", "major_dim_ratio", "target_dim")}
+    arrays = {name: group[name][:] for name in RASTER_METADATA}
     split_of = selection.split_of_font()
     tmp = layout.meta_jsonl.with_suffix(".jsonl.partial")
     layout.meta.mkdir(parents=True, exist_ok=True)
@@ -264,12 +266,9 @@ def _write_meta_jsonl(store: Path, selection: Selection, layout: OutputLayout) -
                 "split": split_of[e.font_hash],
                 "char_class": e.char_class,
                 "alt_labels": sorted(parse_alt_labels(e.alt_label)),
-                "is_diacritic": bool(arrays["is_diacritic"][i]),
-                "original_bbox": [round(float(v), 4) for v in arrays["bbox"][i]],
-                "scale_factor": float(arrays["scale_factor"][i]),
-                "major_dim_ratio": float(arrays["major_dim_ratio"][i]),
-                "target_dim": int(arrays["target_dim"][i]),
+                **metadata_record(arrays, i),
             }
+            record["original_bbox"] = [round(v, 4) for v in record["original_bbox"]]
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     tmp.replace(layout.meta_jsonl)
 

@@ -14,7 +14,7 @@ import numpy as np
 import zarr
 from glyph_core.config import RasterConfig
 from glyph_core.db import GlyphDatabase
-from glyph_core.store import pack_masks
+from glyph_core.store import RASTER_METADATA, pack_masks
 
 from rasterd.render import render_rows
 
@@ -48,11 +48,8 @@ def build_chunk(
     stop = start + len(rows)
     group = zarr.open_group(store_path, mode="r+")
     group["raster"][start:stop] = pack_masks(batch.masks)
-    group["is_diacritic"][start:stop] = batch.is_diacritic
-    group["bbox"][start:stop] = batch.bbox
-    group["scale_factor"][start:stop] = batch.scale_factor
-    group["major_dim_ratio"][start:stop] = batch.major_dim_ratio
-    group["target_dim"][start:stop] = batch.target_dim
+    for name in RASTER_METADATA:
+        group[name][start:stop] = getattr(batch, name)
     empty = [int(g) for g, m in zip(glyph_ids, batch.masks, strict=True) if not m.any()]
     # The marker is written last: a chunk without one is redone after a crash.
     Path(done_dir, f"{index}.done").write_text(str(len(rows)))

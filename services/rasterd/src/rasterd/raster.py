@@ -14,7 +14,7 @@ the GIL. Rendering, per glyph:
    nonzero (odd for ``evenodd``), so overlaps merge and holes stay open;
 5. downsample exactly like Pillow's ``Image.resize(..., Image.BICUBIC)`` and keep values >= 128 (255).
 
-Primitive ids follow ``glyph_core.primitives.assign_primitives`` exactly; :class:`PrimitiveAssigner`
+Primitive ids follow ``glyph_core.primitives.assign_primitives`` exactly; :class:`CompiledPrimitiveAssigner`
 remembers the id of every cell pattern it has seen.
 """
 
@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 from glyph_core.config import RasterConfig
 from glyph_core.contours import Outline, parse_contours
-from glyph_core.primitives import centroid_hash
+from glyph_core.cells import PrimitiveAssigner
 from glyph_core.store import pack_masks
 
 from rasterd._core import cell_memo, contour_json, raster_kernel, resample
@@ -149,20 +149,15 @@ def downsample_masks(images: np.ndarray, size: int | tuple[int, int], threshold:
     return resample.downsample_binary(images.view(np.uint8) if images.dtype == bool else images, out_h, out_w, threshold)
 
 
-class PrimitiveAssigner:
-    """Cell grids -> primitive ids, identical to ``glyph_core.primitives.assign_primitives``.
+class CompiledPrimitiveAssigner(PrimitiveAssigner):
+    """glyph-core's :class:`~glyph_core.cells.PrimitiveAssigner` with ``assign`` done by the Cython core.
 
-    Every distinct cell pattern is classified once and remembered for the assigner's lifetime.
+    Same ids (``glyph_core.primitives.assign_primitives``), same interface; every distinct cell
+    pattern is classified once in C and remembered for the assigner's lifetime.
     """
 
     def __init__(self, centroids: np.ndarray, cell_size: int) -> None:
-        centroids = np.asarray(centroids)
-        if centroids.ndim != 2 or centroids.shape[1] != cell_size * cell_size:
-            raise ValueError(f"centroids must have shape (K, {cell_size * cell_size}), got {centroids.shape}")
-        if len(centroids) + 1 > np.iinfo(np.uint16).max:
-            raise ValueError(f"{len(centroids)} centroids do not fit uint16 ids")
-        self.cell_size = cell_size
-        self.centroid_hash = centroid_hash(centroids)
+        super().__init__(centroids, cell_size)
         self._memo = cell_memo.CellMemo(np.ascontiguousarray(centroids, dtype=np.float64), cell_size)
         self._lock = threading.Lock()
 

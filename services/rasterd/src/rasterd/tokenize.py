@@ -10,17 +10,15 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 from glyph_core.config import RasterizerConfig, config_hash
 from glyph_core.paths import OutputLayout
-from glyph_core.primitives import centroid_hash
+from glyph_core.primitives import load_centroids
 from glyph_core.runs import record_run
 from glyph_core.store import StoreError, create_store, finalize, open_store, read_masks, temporary_path
 from tqdm import tqdm
 
-from rasterd.raster import PrimitiveAssigner
+from rasterd.raster import CompiledPrimitiveAssigner
 
 
 @dataclass
@@ -41,28 +39,12 @@ class TokenizeSummary:
         )
 
 
-def load_centroids(path: Path) -> np.ndarray:
-    """The primitive centroids (K, cell*cell); a clear error says which command makes them."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no primitive centroids at {path}: run `glyph-train primitives` first")
-    centroids = np.load(path)
-    if centroids.ndim != 2:
-        raise StoreError(f"{path}: centroids must be a 2-D array, got shape {centroids.shape}")
-    return centroids
-
-
 def run_tokenize(config: RasterizerConfig, config_path: str | None = None) -> TokenizeSummary:
     began = time.perf_counter()
     layout = OutputLayout.at(config.outputs.root)
     rasters = open_store(layout.rasters_store, "rasters")
-    centroids = load_centroids(layout.centroids)
     cell = int(rasters.attrs["cell_size"])
-    if centroids.shape[1] != cell * cell:
-        raise StoreError(
-            f"{layout.centroids}: centroids have {centroids.shape[1]} pixels per cell, the rasters store uses "
-            f"{cell}x{cell} cells; rerun `glyph-train primitives`"
-        )
-    chash = centroid_hash(centroids)
+    centroids, chash = load_centroids(layout.centroids, cell)
     build = rasters.attrs["build_id"]
     count = int(rasters.attrs["count"])
     final = layout.grids_store
@@ -83,7 +65,7 @@ def run_tokenize(config: RasterizerConfig, config_path: str | None = None) -> To
         "cell_size": cell,
         "primitive_count": int(centroids.shape[0]) + 1,
     })  # fmt: skip
-    assigner = PrimitiveAssigner(centroids, cell)
+    assigner = CompiledPrimitiveAssigner(centroids, cell)
     grids["glyph_id"][:] = rasters["glyph_id"][:]
     with tqdm(total=count, desc="tokenize", unit=" glyphs") as bar:
         for start in range(0, count, chunk):

@@ -22,7 +22,7 @@ from glyph_train.baseline.inputs import batch_signature, fixed_batches, fixed_da
 from glyph_train.baseline.model import build_baseline, load_baseline
 from glyph_train.data.glyph_stream import GlyphBatches
 from glyph_train.data.glyphs import PackedRasters, load_glyph_table
-from glyph_train.data.stores import open_rasters
+from glyph_core.rasters import open_rasters
 from glyph_train.distribute import distributed_batches, is_chief, make_strategy
 from glyph_train.errors import TrainingInputError
 from glyph_train.evaluate.flops import count_flops

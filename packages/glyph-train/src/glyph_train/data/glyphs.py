@@ -14,7 +14,7 @@ import numpy as np
 from glyph_core.paths import OutputLayout
 from glyph_core.store import SPLIT_CODES, StoreError, open_store, unpack_masks
 
-from glyph_train.data.stores import RasterSource
+from glyph_core.rasters import RasterStore
 
 # Size cues (docs/phase2.md), in this order; what each one means is in `size_cues`.
 SIDE_FEATURES = ("major_dim_ratio", "log_aspect", "bottom_in_em", "top_in_em", "is_diacritic")
@@ -90,7 +90,7 @@ def read_design_groups(layout: OutputLayout, fonts: tuple[str, ...]) -> tuple[tu
     return tuple(names), np.array([of_font.get(f, -1) for f in fonts], dtype=np.int32)
 
 
-def load_glyph_table(source: RasterSource, layout: OutputLayout) -> GlyphTable:
+def load_glyph_table(source: RasterStore, layout: OutputLayout) -> GlyphTable:
     """The per-row facts of ``source`` (its split manifest sits under the same outputs root)."""
     group = source.group
     attrs = dict(group.attrs)
@@ -115,7 +115,7 @@ def load_glyph_table(source: RasterSource, layout: OutputLayout) -> GlyphTable:
     )
 
 
-def load_grids(path: Path, kind: str, source: RasterSource, expect: dict[str, str] | None = None) -> np.ndarray:
+def load_grids(path: Path, kind: str, source: RasterStore, expect: dict[str, str] | None = None) -> np.ndarray:
     """All (N, side, side) grids of a grids or predicted-grids store made from ``source``, checked row by row."""
     if not (path / "zarr.json").is_file():
         command = "rasterd tokenize" if kind == "grids" else "glyph-train phase1"
@@ -129,7 +129,7 @@ def load_grids(path: Path, kind: str, source: RasterSource, expect: dict[str, st
 class PackedRasters:
     """Bit-packed rasters of some rows, held in memory and unpacked per batch."""
 
-    def __init__(self, source: RasterSource, rows: np.ndarray) -> None:
+    def __init__(self, source: RasterStore, rows: np.ndarray) -> None:
         rows = np.asarray(rows)
         self.canvas_size = source.canvas_size
         self.index = np.full(source.count, -1, dtype=np.int64)

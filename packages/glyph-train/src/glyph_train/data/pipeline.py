@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from glyph_train.data.stores import RasterSource
+from glyph_core.rasters import RasterStore
 
 Arrays = tuple[np.ndarray, ...]
 # prepare(rows, masks, rng) -> arrays with one leading example axis (e.g. inputs, targets, weights)
@@ -28,7 +28,7 @@ class ChunkStream:
 
     def __init__(
         self,
-        source: RasterSource,
+        source: RasterStore,
         rows: np.ndarray,
         prepare: Prepare,
         batch_size: int,

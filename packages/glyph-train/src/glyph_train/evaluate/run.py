@@ -20,7 +20,8 @@ from glyph_core.runs import record_run
 from glyph_core.store import unpack_masks
 
 from glyph_train.data.glyphs import GlyphTable, load_glyph_table
-from glyph_train.data.stores import RasterSource, load_centroids, open_rasters
+from glyph_core.rasters import RasterStore, open_rasters
+from glyph_core.primitives import load_centroids
 from glyph_train.evaluate import report
 from glyph_train.evaluate.metrics import (
     CHAR_CLASS, DESIGN, DIACRITICS, FONT, LIGATURES, Grouping, glyph_metrics, map_labels, split_unknown, to_label_space,
@@ -68,7 +69,7 @@ def _design_of_fonts(table: GlyphTable) -> np.ndarray:
     return design
 
 
-def score_rows(ways: list[Way], source: RasterSource, table: GlyphTable, rows: np.ndarray, k: int) -> dict[str, np.ndarray]:
+def score_rows(ways: list[Way], source: RasterStore, table: GlyphTable, rows: np.ndarray, k: int) -> dict[str, np.ndarray]:
     """Top-k label ids (in each model's label space) of every way for ``rows``, read chunk by chunk."""
     from tqdm import tqdm
 
@@ -84,7 +85,7 @@ def score_rows(ways: list[Way], source: RasterSource, table: GlyphTable, rows: n
 
 
 def source_metrics(
-    config: EvaluateConfig, ways: list[Way], source: RasterSource, table: GlyphTable, model_labels: list[str], splits: list[str]
+    config: EvaluateConfig, ways: list[Way], source: RasterStore, table: GlyphTable, model_labels: list[str], splits: list[str]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any], dict[str, np.ndarray]]:
     """Per way and split, the glyph metrics; the unknown-label report; and each split's rows."""
     mapping = map_labels(table.labels, model_labels)
@@ -125,7 +126,7 @@ def run_evaluate(config: EvaluateConfig, config_path: str | None = None, stage_k
     source = open_rasters(layout)
     table = load_glyph_table(source, layout)
     model_labels = list(table.labels)
-    centroids, chash = load_centroids(layout, source.cell_size)
+    centroids, chash = load_centroids(layout.centroids, source.cell_size)
     ways = build_ways(list(config.models), layout, centroids, source.cell_size, source.canvas_size, config.batch_size)
     for way in ways:
         if way.classes != len(model_labels):
@@ -168,7 +169,7 @@ def run_evaluate(config: EvaluateConfig, config_path: str | None = None, stage_k
     return EvaluateSummary(headline(result), result, str(report_path), time.perf_counter() - began)
 
 
-def write_outputs(folder: Path, result: dict[str, Any], source: RasterSource, table: GlyphTable, rows_of: dict[str, np.ndarray]) -> dict[str, str]:
+def write_outputs(folder: Path, result: dict[str, Any], source: RasterStore, table: GlyphTable, rows_of: dict[str, np.ndarray]) -> dict[str, str]:
     """The plots: title -> file (the report links them relative to itself)."""
     folder.mkdir(parents=True, exist_ok=True)
     figures: dict[str, str] = {}

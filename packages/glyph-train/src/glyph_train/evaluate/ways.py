@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from glyph_core.paths import OutputLayout
 
-from glyph_train.data.cells import PrimitiveAssigner
+from glyph_core.cells import PrimitiveAssigner
 from glyph_train.evaluate.flops import count_flops
 from glyph_train.training import BEST
 

@@ -18,8 +18,8 @@ import keras
 import numpy as np
 from glyph_core.store import SPLIT_CODES, create_store, finalize, temporary_path
 
-from glyph_train.data.cells import CellCodec, PatternTable, PrimitiveAssigner
-from glyph_train.data.stores import RasterSource
+from glyph_core.cells import CellCodec, PatternTable, PrimitiveAssigner
+from glyph_core.rasters import RasterStore
 from glyph_train.phase1.metrics import confusion_matrix
 from glyph_train.phase1.preprocessor import CellPreprocessor
 
@@ -54,7 +54,7 @@ def pattern_predictor(model: keras.Model, codec: CellCodec, batch_size: int) -> 
 
 
 def tokenize_and_score(
-    source: RasterSource,
+    source: RasterStore,
     assigner: PrimitiveAssigner,
     predictor: PatternTable,
     out: Any | None = None,
@@ -78,7 +78,7 @@ def tokenize_and_score(
 
 
 def score_augmented(
-    source: RasterSource,
+    source: RasterStore,
     rows: np.ndarray,
     preprocessor: CellPreprocessor,
     model: keras.Model,
@@ -98,7 +98,7 @@ def score_augmented(
 
 def write_predicted_grids(
     final: Path,
-    source: RasterSource,
+    source: RasterStore,
     assigner: PrimitiveAssigner,
     predictor: PatternTable,
     attrs: Mapping[str, Any],

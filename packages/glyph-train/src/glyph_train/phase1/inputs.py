@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from glyph_train.data.cells import CellCodec
+from glyph_core.cells import CellCodec
 from glyph_train.data.pipeline import Arrays, ChunkStream, Prepare
-from glyph_train.data.stores import RasterSource
+from glyph_core.rasters import RasterStore
 from glyph_train.phase1.preprocessor import CellBatch, CellPreprocessor
 
 
@@ -17,7 +17,7 @@ def training_arrays(batch: CellBatch) -> Arrays:
     return batch.inputs, batch.targets, batch.weights
 
 
-def prepare_training_cells(source: RasterSource, preprocessor: CellPreprocessor) -> Prepare:
+def prepare_training_cells(source: RasterStore, preprocessor: CellPreprocessor) -> Prepare:
     """Augmented cells of a chunk's rows with every non-empty cell and a capped share of empty ones."""
 
     def prepare(rows: np.ndarray, masks: np.ndarray, rng: np.random.Generator) -> Arrays:
@@ -28,7 +28,7 @@ def prepare_training_cells(source: RasterSource, preprocessor: CellPreprocessor)
 
 
 def training_stream(
-    source: RasterSource,
+    source: RasterStore,
     rows: np.ndarray,
     preprocessor: CellPreprocessor,
     batch_size: int,
@@ -54,7 +54,7 @@ def training_signature(cell_size: int) -> tuple[Any, ...]:
     )
 
 
-def cells_per_pass(source: RasterSource, rows: np.ndarray, codec: CellCodec, empty_share: float) -> int:
+def cells_per_pass(source: RasterStore, rows: np.ndarray, codec: CellCodec, empty_share: float) -> int:
     """Training cells one clean pass over ``rows`` yields: every non-empty cell plus the capped empty ones."""
     nonempty = total = 0
     for _, masks in source.iter_rows(rows):
@@ -65,7 +65,7 @@ def cells_per_pass(source: RasterSource, rows: np.ndarray, codec: CellCodec, emp
 
 
 def fixed_cells(
-    source: RasterSource,
+    source: RasterStore,
     rows: np.ndarray,
     preprocessor: CellPreprocessor,
     *,

@@ -12,7 +12,7 @@ import numpy as np
 from glyph_core.cell_config import CellAugmentConfig
 
 from glyph_train.data.augment import degrade, draw_augmentation, extract_patches, halo_radius, translate
-from glyph_train.data.cells import PrimitiveAssigner
+from glyph_core.cells import PrimitiveAssigner
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from glyph_core.cell_config import Phase1Config
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import record_run
 
-from glyph_train.data.cells import PrimitiveAssigner
-from glyph_train.data.stores import RasterSource, load_centroids, open_rasters
+from glyph_core.cells import PrimitiveAssigner
+from glyph_core.rasters import RasterStore, open_rasters
+from glyph_core.primitives import load_centroids
 from glyph_train.distribute import distributed_batches, is_chief, make_strategy
 from glyph_train.phase1.classifier import load_classifier
 from glyph_train.phase1.evaluate import model_hash, pattern_predictor, score_augmented, write_predicted_grids
@@ -93,7 +94,7 @@ def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: 
     strategy = make_strategy(config.distribute)
     keras.utils.set_random_seed(config.seed)
     source = open_rasters(layout)
-    centroids, chash = load_centroids(layout, source.cell_size)
+    centroids, chash = load_centroids(layout.centroids, source.cell_size)
     assigner = PrimitiveAssigner(centroids, source.cell_size)
     preprocessor = CellPreprocessor(assigner, config.augment, config.data.empty_share, config.data.empty_weight)
     profile = config.active
@@ -173,7 +174,7 @@ def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: 
 def evaluate(
     config: Phase1Config,
     layout: OutputLayout,
-    source: RasterSource,
+    source: RasterStore,
     assigner: PrimitiveAssigner,
     preprocessor: CellPreprocessor,
     model: Any,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from glyph_core.classifier_config import GridInputConfig
 
-from glyph_train.data.cells import PrimitiveAssigner
+from glyph_core.cells import PrimitiveAssigner
 from glyph_train.data.glyph_stream import add_token_noise
 from glyph_train.data.glyphs import AUX_TARGETS, SIDE_FEATURES, GlyphTable, PackedRasters
 from glyph_train.data.raster_augment import augment_rasters

@@ -20,7 +20,7 @@ from glyph_core.config import config_hash
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import record_run
 
-from glyph_train.data.cells import PrimitiveAssigner
+from glyph_core.cells import PrimitiveAssigner
 from glyph_train.data.glyph_stream import GlyphBatches
 from glyph_train.data.glyphs import PackedRasters
 from glyph_train.distribute import distributed_batches, is_chief, make_strategy

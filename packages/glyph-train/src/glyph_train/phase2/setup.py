@@ -13,7 +13,8 @@ from glyph_core.paths import OutputLayout
 from glyph_core.store import open_store
 
 from glyph_train.data.glyphs import GlyphTable, load_glyph_table, load_grids
-from glyph_train.data.stores import RasterSource, load_centroids, open_rasters
+from glyph_core.rasters import RasterStore, open_rasters
+from glyph_core.primitives import load_centroids
 from glyph_train.optim import make_optimizer
 from glyph_train.phase2.heads import MarginCrossEntropy
 from glyph_train.training import TrainSettings
@@ -25,7 +26,7 @@ MONITOR = "val_logits_accuracy"  # early stopping and best.keras follow the labe
 class GridData:
     """Everything Phase 2 reads, loaded once."""
 
-    source: RasterSource
+    source: RasterStore
     table: GlyphTable
     centroids: np.ndarray
     centroid_hash: str
@@ -41,7 +42,7 @@ class GridData:
 def load_grid_data(layout: OutputLayout) -> GridData:
     source = open_rasters(layout)
     table = load_glyph_table(source, layout)
-    centroids, chash = load_centroids(layout, source.cell_size)
+    centroids, chash = load_centroids(layout.centroids, source.cell_size)
     expect = {"centroid_hash": chash, "label_map_hash": source.label_map_hash}
     true_grids = load_grids(layout.grids_store, "grids", source, expect)
     predicted = load_grids(layout.predicted_grids_store, "predicted_grids", source, expect)

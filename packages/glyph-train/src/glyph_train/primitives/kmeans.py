@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 from threadpoolctl import threadpool_limits
 
-from glyph_train.data.cells import nearest_primitive
+from glyph_core.cells import nearest_primitive
 from glyph_train.errors import TrainingInputError
 
 

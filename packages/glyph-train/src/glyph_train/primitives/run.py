@@ -15,8 +15,8 @@ from glyph_core.paths import OutputLayout
 from glyph_core.primitives import centroid_hash
 from glyph_core.runs import record_run
 
-from glyph_train.data.cells import CellCodec
-from glyph_train.data.stores import RasterSource, open_rasters
+from glyph_core.cells import CellCodec
+from glyph_core.rasters import RasterStore, open_rasters
 from glyph_train.primitives.kmeans import fit_primitives, sample_without_replacement, usage_quality
 from glyph_train.primitives.report import save_thumbnail_sheet, save_usage_plot
 
@@ -51,7 +51,7 @@ class PrimitivesSummary:
         ])  # fmt: skip
 
 
-def nonempty_train_keys(source: RasterSource, codec: CellCodec) -> tuple[np.ndarray, int]:
+def nonempty_train_keys(source: RasterStore, codec: CellCodec) -> tuple[np.ndarray, int]:
     """Keys of every non-empty cell of the train split, in store order, and the count of all its cells."""
     parts, total = [], 0
     for _, masks in source.iter_rows(source.rows_of("train")):

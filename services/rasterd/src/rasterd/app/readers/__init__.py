@@ -25,7 +25,7 @@ from glyph_core.config import RasterizerConfig, load_config
 from glyph_core.db import DatabaseError, sqlite_file
 from glyph_core.labels import LabelMap
 from glyph_core.paths import OutputLayout
-from glyph_core.primitives import centroid_hash
+from glyph_core.primitives import load_centroids
 from glyph_core.splits import SPLIT_NAMES, FontSplit
 from glyph_core.store import StoreError, open_store
 
@@ -37,7 +37,7 @@ from rasterd.app.readers.snapshot import Snapshot, raster_policy
 from rasterd.app.readers.store_view import StoreView
 from rasterd.app.settings import RasterdSettings
 from rasterd.build import build_id
-from rasterd.raster import PrimitiveAssigner
+from rasterd.raster import CompiledPrimitiveAssigner
 
 
 class Readers:
@@ -193,18 +193,17 @@ class Readers:
             f"run `glyph-train primitives --config configs/primitives.yaml` to make them, then `rasterd tokenize "
             f"--config {self.settings.rasterizer_config}` for the grids store"
         )
-        if not path.is_file():
+        try:
+            centroids, chash = load_centroids(path, cell)
+            assigner = CompiledPrimitiveAssigner(centroids, cell)
+        except FileNotFoundError:
             statuses["centroids"] = ComponentStatus(status="missing", path=str(path), detail=f"no primitive centroids at {path}: {how}")
             return None
-        try:
-            centroids = np.load(path)
-            assigner = PrimitiveAssigner(centroids, cell)
-        except (ValueError, OSError) as exc:
+        except (StoreError, ValueError, OSError) as exc:
             statuses["centroids"] = ComponentStatus(
                 status="invalid", path=str(path), detail=f"primitive centroids at {path} do not fit {cell}x{cell} cells ({exc}): {how}"
             )
             return None
-        chash = centroid_hash(centroids)
         statuses["centroids"] = ComponentStatus(status="ok", path=str(path), content_hash=chash, glyphs=None)
         frequencies, source = None, None
         if (grids_path / "zarr.json").is_file():
@@ -219,4 +218,4 @@ class Readers:
                 statuses["grids_store"] = ComponentStatus(status="ok", path=str(grids_path), glyphs=int(grids.attrs["count"]))
             except (StoreError, OSError, KeyError) as exc:
                 statuses["grids_store"] = ComponentStatus(status="stale", path=str(grids_path), detail=f"{exc}; run `rasterd tokenize`")
-        return PrimitiveView(np.asarray(centroids, dtype=np.float32), chash, cell, assigner, frequencies, source)
+        return PrimitiveView(centroids, chash, cell, assigner, frequencies, source)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from rasterd.raster import PrimitiveAssigner
+from glyph_core.cells import PrimitiveAssigner
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,43 +9,48 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import zarr
 from glyph_core.api_models import RasterMetadata
-from glyph_core.store import open_store
+from glyph_core.rasters import RasterStore, open_raster_store
+from glyph_core.store import RASTER_METADATA, metadata_record
 
 from rasterd.app.readers.cache import LruCache
-
-META_ARRAYS = ("glyph_id", "label", "font", "split", "char_class", "twin_labels", "is_diacritic", "bbox",
-                "scale_factor", "major_dim_ratio", "target_dim")  # fmt: skip
 
 
 @dataclass(eq=False)
 class StoreView:
-    """An open, complete rasters store: metadata arrays in memory, raster chunks through an LRU."""
+    """The service's handle on a rasters store: glyph-core's reader plus an LRU of raster chunks."""
 
-    path: Path
+    store: RasterStore
     key: Hashable
-    group: zarr.Group
-    attrs: dict[str, Any]
-    arrays: dict[str, np.ndarray]
-    chunk_size: int
     chunks: LruCache
 
     @classmethod
     def open(cls, path: Path, key: Hashable, cached_chunks: int) -> StoreView:
-        group = open_store(path, "rasters")
-        attrs = dict(group.attrs)
-        arrays = {name: group[name][:] for name in META_ARRAYS}
-        chunk_size = int(group["raster"].chunks[0])
-        return cls(path, key, group, attrs, arrays, chunk_size, LruCache(cached_chunks))
+        return cls(open_raster_store(path), key, LruCache(cached_chunks))
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return self.store.attrs
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        return self.store.arrays
+
+    @property
+    def chunk_size(self) -> int:
+        return self.store.chunk_size
 
     @property
     def build_id(self) -> str:
-        return str(self.attrs["build_id"])
+        return self.store.build_id
 
     @property
     def count(self) -> int:
-        return int(self.attrs["count"])
+        return self.store.count
 
     def cached_packed(self, row: int) -> np.ndarray | None:
         chunk = self.chunks.get(row // self.chunk_size)
@@ -56,30 +61,16 @@ class StoreView:
         index = row // self.chunk_size
         chunk = self.chunks.get(index)
         if chunk is None:
-            start = index * self.chunk_size
-            chunk = self.group["raster"][start : start + self.chunk_size]
+            chunk = self.store.read_packed_chunk(index)
             self.chunks.put(index, chunk)
         return chunk[row % self.chunk_size]
 
 
-
-
 def raster_metadata(batch: Any, i: int) -> RasterMetadata:
-    return RasterMetadata(
-        is_diacritic=bool(batch.is_diacritic[i]),
-        original_bbox=[float(v) for v in batch.bbox[i]],
-        scale_factor=float(batch.scale_factor[i]),
-        major_dim_ratio=float(batch.major_dim_ratio[i]),
-        target_dim=int(batch.target_dim[i]),
-    )
+    """The metadata of glyph ``i`` of a freshly rasterized batch."""
+    return RasterMetadata(**metadata_record({name: getattr(batch, name) for name in RASTER_METADATA}, i))
 
 
 def store_metadata(store: StoreView, row: int) -> RasterMetadata:
-    a = store.arrays
-    return RasterMetadata(
-        is_diacritic=bool(a["is_diacritic"][row]),
-        original_bbox=[float(v) for v in a["bbox"][row]],
-        scale_factor=float(a["scale_factor"][row]),
-        major_dim_ratio=float(a["major_dim_ratio"][row]),
-        target_dim=int(a["target_dim"][row]),
-    )
+    """The metadata of a stored glyph."""
+    return RasterMetadata(**metadata_record(store.arrays, row))

@@ -1,8 +1,10 @@
-"""Binary cells as compact keys, and primitive ids computed once per distinct pattern.
+"""Binary cells as compact keys, and the primitive assigner both sides share (docs/tokenization.md).
 
 An 8x8 binary cell fits one uint64, and cells repeat a lot (a few hundred thousand distinct patterns
 in millions of cells), so every per-cell computation here (primitive id, model prediction) runs on
-distinct patterns and is remembered. Ids are exactly ``glyph_core.primitives.assign_primitives``.
+distinct patterns and is remembered. Ids are exactly ``glyph_core.primitives.assign_primitives``;
+rasterd's compiled assigner (``rasterd.raster.CompiledPrimitiveAssigner``) is this class with the
+assignment done in C.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
-from glyph_core.primitives import EMPTY_PRIMITIVE, nearest_centroid, split_cells
+from glyph_core.primitives import EMPTY_PRIMITIVE, centroid_hash, nearest_centroid, split_cells
 
 # A candidate from the BLAS distance is re-checked with the specification's exact sum when the two
 # nearest centroids are closer than this (float64 rounding of either sum is far below it).
@@ -130,8 +132,12 @@ class PrimitiveAssigner:
 
     def __init__(self, centroids: np.ndarray, cell_size: int) -> None:
         self.centroids = np.asarray(centroids, dtype=np.float32)
-        if self.centroids.shape[1] != cell_size * cell_size:
-            raise ValueError(f"centroids have {self.centroids.shape[1]} pixels, cells have {cell_size * cell_size}")
+        if self.centroids.ndim != 2 or self.centroids.shape[1] != cell_size * cell_size:
+            raise ValueError(f"centroids must have shape (K, {cell_size * cell_size}), got {self.centroids.shape}")
+        if len(self.centroids) + 1 > np.iinfo(np.uint16).max:
+            raise ValueError(f"{len(self.centroids)} centroids do not fit uint16 ids")
+        self.cell_size = cell_size
+        self.centroid_hash = centroid_hash(self.centroids)
         self.codec = CellCodec(cell_size)
         self.table = PatternTable(self.codec, lambda p: nearest_primitive(p, self.centroids), EMPTY_PRIMITIVE)
 
@@ -139,6 +145,11 @@ class PrimitiveAssigner:
     def primitive_count(self) -> int:
         """Classes including the empty one."""
         return len(self.centroids) + 1
+
+    @property
+    def known_patterns(self) -> int:
+        """Distinct cell patterns classified so far."""
+        return len(self.table)
 
     def assign_keys(self, keys: np.ndarray) -> np.ndarray:
         return self.table.lookup(keys)
