@@ -9,6 +9,8 @@ import keras
 from glyph_core.classifier_config import MobileNetConfig
 from keras import layers
 
+from glyph_train.classifier_head import ClassifierWithHead
+
 
 @keras.saving.register_keras_serializable(package="glyph_train")
 class RasterBackbone(keras.Model):
@@ -66,33 +68,18 @@ class RasterBackbone(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="glyph_train")
-class RasterClassifier(keras.Model):
+class RasterClassifier(ClassifierWithHead):
     """Backbone features -> dropout -> one logit per label of the rasters store (train with from_logits=True)."""
 
     def __init__(self, backbone: RasterBackbone, num_labels: int, dropout: float = 0.2, **kwargs: Any) -> None:
         rasters = keras.Input(backbone.input_shape[1:], name="rasters")
-        x = backbone(rasters)
-        x = layers.Dropout(dropout, name="dropout")(x)
-        logits = layers.Dense(num_labels, name="logits")(x)
-        super().__init__(inputs=rasters, outputs=logits, **kwargs)
+        super().__init__(rasters, backbone(rasters), num_labels, dropout, **kwargs)
         self.backbone = backbone
         self.num_labels = num_labels
         self.dropout = dropout
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "num_labels": self.num_labels,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> RasterClassifier:
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(**config)
+        return {**self.parts_config(), "num_labels": self.num_labels, "dropout": self.dropout}
 
 
 def build_baseline(num_labels: int, canvas_size: int, config: MobileNetConfig) -> RasterClassifier:

@@ -6,39 +6,23 @@ from pathlib import Path
 from typing import Any
 
 import keras
-from keras import layers
-
+from glyph_train.classifier_head import ClassifierWithHead
 from glyph_train.phase1.backbone import CellBackbone
 
 
 @keras.saving.register_keras_serializable(package="glyph_train")
-class CellClassifier(keras.Model):
+class CellClassifier(ClassifierWithHead):
     """Backbone features -> dropout -> one logit per primitive id (train with from_logits=True)."""
 
     def __init__(self, backbone: CellBackbone, num_primitives: int, dropout: float = 0.2, **kwargs: Any) -> None:
         cells = keras.Input(backbone.input_shape[1:], name="cells")
-        x = backbone(cells)
-        x = layers.Dropout(dropout, name="dropout")(x)
-        logits = layers.Dense(num_primitives, name="logits")(x)
-        super().__init__(inputs=cells, outputs=logits, **kwargs)
+        super().__init__(cells, backbone(cells), num_primitives, dropout, **kwargs)
         self.backbone = backbone
         self.num_primitives = num_primitives
         self.dropout = dropout
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "num_primitives": self.num_primitives,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> CellClassifier:
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(**config)
+        return {**self.parts_config(), "num_primitives": self.num_primitives, "dropout": self.dropout}
 
 
 def load_classifier(path: str | Path, compile: bool = True) -> keras.Model:

@@ -13,17 +13,18 @@ from typing import Any
 import keras
 import numpy as np
 from glyph_core.classifier_config import GridModelConfig, MarginConfig
-from keras import layers
 
+from glyph_train.classifier_head import ClassifierWithHead
 from glyph_train.data.glyphs import AUX_TARGETS, SIDE_FEATURES
 from glyph_train.phase2.backbones import ResidualCnnBackbone, TransformerBackbone
 from glyph_train.phase2.embedding import GridEmbedding, centroid_table
-from glyph_train.phase2.heads import CosineLogits
 
 
 @keras.saving.register_keras_serializable(package="glyph_train")
-class GridClassifier(keras.Model):
+class GridClassifier(ClassifierWithHead):
     """{"grid": (B, G, G) ids, "side": (B, F) cues} -> {"logits": (B, classes), "diacritic": (B, 2)}."""
+
+    parts = ("embedding", "backbone")
 
     def __init__(
         self,
@@ -39,17 +40,11 @@ class GridClassifier(keras.Model):
         grid = keras.Input((side, side), dtype="int32", name="grid")
         # The cues are always an input, so every Phase 2 model is fed alike; the embedding ignores them when off.
         cues = keras.Input((len(SIDE_FEATURES),), name="side")
-        x = embedding([grid, cues])
-        features = backbone(x)
-        h = layers.Dropout(head_dropout, name="head_dropout")(features)
-        if cosine_scale:
-            logits = CosineLogits(classes, cosine_scale, name="logits")(h)
-        else:
-            logits = layers.Dense(classes, name="logits")(h)
-        outputs = {"logits": logits}
-        if aux_outputs:
-            outputs["diacritic"] = layers.Dense(aux_outputs, name="diacritic")(features)
-        super().__init__(inputs={"grid": grid, "side": cues}, outputs=outputs, **kwargs)
+        features = backbone(embedding([grid, cues]))
+        super().__init__(
+            {"grid": grid, "side": cues}, features, classes, head_dropout, dropout_name="head_dropout",
+            cosine_scale=cosine_scale, aux_outputs=aux_outputs, named_outputs=True, **kwargs,
+        )  # fmt: skip
         self.embedding, self.backbone = embedding, backbone
         self.classes, self.head_dropout = classes, head_dropout
         self.cosine_scale, self.aux_outputs = cosine_scale, aux_outputs
@@ -63,22 +58,9 @@ class GridClassifier(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "embedding": keras.saving.serialize_keras_object(self.embedding),
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "classes": self.classes,
-            "head_dropout": self.head_dropout,
-            "cosine_scale": self.cosine_scale,
-            "aux_outputs": self.aux_outputs,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> GridClassifier:
-        config = dict(config)
-        config["embedding"] = keras.saving.deserialize_keras_object(config["embedding"])
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(**config)
+            **self.parts_config(), "classes": self.classes, "head_dropout": self.head_dropout,
+            "cosine_scale": self.cosine_scale, "aux_outputs": self.aux_outputs,
+        }  # fmt: skip
 
 
 def build_backbone(model: GridModelConfig, grid_side: int) -> keras.Model:
