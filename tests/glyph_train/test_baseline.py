@@ -9,7 +9,8 @@ from glyph_core.classifier_config import BaselineConfig, MobileNetConfig
 from glyph_core.store import StoreError
 
 from glyph_train.baseline.model import RasterBackbone, RasterClassifier, build_baseline, load_baseline
-from glyph_train.baseline.run import METRICS_FILE, run_baseline
+from glyph_train.baseline.run import run_baseline
+from glyph_train.task import METRICS_FILE
 from glyph_train.training import BEST, LAST, STATE, CheckpointAndStop
 from train_helpers import check_save_and_reload
 

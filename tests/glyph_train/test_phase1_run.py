@@ -15,7 +15,8 @@ from glyph_core.primitives import centroid_hash
 from glyph_core.store import StoreError, open_store, read_masks
 
 from glyph_core.cells import CellCodec
-from glyph_train.phase1.run import METRICS_FILE, run_phase1
+from glyph_train.phase1.run import run_phase1
+from glyph_train.task import METRICS_FILE
 from glyph_train.training import BEST, LAST, STATE
 from train_helpers import tiny_phase1
 

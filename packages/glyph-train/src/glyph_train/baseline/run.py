@@ -10,28 +10,26 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from glyph_core.classifier_config import BaselineConfig
-from glyph_core.config import config_hash
-from glyph_core.paths import OutputLayout
-from glyph_core.runs import record_run
+from glyph_core.rasters import open_rasters
 
 from glyph_train.baseline.inputs import batch_signature, fixed_batches, fixed_dataset, one_hot, prepare_training_batch
 from glyph_train.baseline.model import build_baseline, load_baseline
 from glyph_train.data.glyph_stream import GlyphBatches
 from glyph_train.data.glyphs import PackedRasters, load_glyph_table
-from glyph_core.rasters import open_rasters
-from glyph_train.distribute import distributed_batches, is_chief, make_strategy
+from glyph_train.distribute import distributed_batches
 from glyph_train.errors import TrainingInputError
 from glyph_train.evaluate.flops import count_flops
 from glyph_train.optim import make_optimizer, schedule_callbacks
 from glyph_train.phase1.evaluate import model_hash
 from glyph_train.predict import format_share, strict_shares, top_k
-from glyph_train.training import BEST, TrainSettings, fit, prepare_run
+from glyph_train.task import Datasets, FitResult, TrainingTask
+from glyph_train.training import BEST, TrainingState, TrainSettings
 
-METRICS_FILE = "metrics.json"
 TOP_K = 5
 
 
@@ -118,133 +116,108 @@ def predict_top_k(model: Any, rasters: PackedRasters, rows: np.ndarray, labels: 
     return np.concatenate(parts) if parts else np.zeros((0, k), dtype=np.int64)
 
 
-def run_baseline(config: BaselineConfig, config_path: str | None = None, stage_key: str | None = None, restart_stale: bool = False
-) -> BaselineSummary:
-    import keras
-    import tensorflow as tf
+class BaselineTask(TrainingTask):
+    stage = "baseline"
 
-    began = time.perf_counter()
-    layout = OutputLayout.at(config.outputs.root)
-    strategy = make_strategy(config.distribute)
-    keras.utils.set_random_seed(config.seed)
-    source = open_rasters(layout)
-    table = load_glyph_table(source, layout)
-    num_labels = len(table.labels)
-    profile = config.active
-    train_rows, val_rows, test_rows = (table.rows_of(s) for s in ("train", "val", "test"))
-    if len(train_rows) < profile.batch_size or not len(val_rows):
-        raise TrainingInputError(
-            f"{source.path}: {len(train_rows)} train and {len(val_rows)} val glyphs cannot train batches of "
-            f"{profile.batch_size} with early stopping; lower `batch_size` or build a larger store"
-        )
-    # 2 KB a glyph: the three splits of the Debian fonts take ~86 MB.
-    rasters = PackedRasters(source, np.concatenate([train_rows, val_rows, test_rows]))
+    def load_inputs(self) -> None:
+        self.source = source = open_rasters(self.layout)
+        self.table = table = load_glyph_table(source, self.layout)
+        self.num_labels = len(table.labels)
+        self.train_rows, self.val_rows, self.test_rows = (table.rows_of(s) for s in ("train", "val", "test"))
+        if len(self.train_rows) < self.profile.batch_size or not len(self.val_rows):
+            raise TrainingInputError(
+                f"{source.path}: {len(self.train_rows)} train and {len(self.val_rows)} val glyphs cannot train batches of "
+                f"{self.profile.batch_size} with early stopping; lower `batch_size` or build a larger store"
+            )
+        # 2 KB a glyph: the three splits of the built-in corpus take ~220 MB.
+        self.rasters = PackedRasters(source, np.concatenate([self.train_rows, self.val_rows, self.test_rows]))
+        self.speed = TrainingRate(self.profile.batch_size)
 
-    epoch_glyphs = profile.epoch_glyphs or len(train_rows)
-    steps_per_epoch = max(1, epoch_glyphs // profile.batch_size)
-    settings = TrainSettings(
-        epochs=profile.epochs,
-        steps_per_epoch=steps_per_epoch,
-        learning_rate=profile.learning_rate,
-        patience=profile.early_stopping_patience,
-    )
-    folder = layout.checkpoints("baseline")
-    chief = is_chief()
+    def epoch_units(self) -> int:
+        return self.profile.epoch_glyphs or len(self.train_rows)
 
-    def new_model() -> keras.Model:
-        return build_baseline(num_labels, source.canvas_size, config.model)
+    def identity(self) -> dict[str, str]:
+        return training_identity(self.config, self.source.build_id, self.source.label_map_hash)
 
-    def compile_model(model: keras.Model) -> None:
-        optimizer = make_optimizer(config.schedule, profile.learning_rate, profile.epochs * steps_per_epoch, steps_per_epoch)
+    def new_model(self) -> Any:
+        return build_baseline(self.num_labels, self.source.canvas_size, self.config.model)
+
+    def compile(self, model: Any, settings: TrainSettings) -> None:
+        import keras
+
+        steps = settings.steps_per_epoch
         model.compile(
-            optimizer=optimizer,
-            loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
+            optimizer=make_optimizer(self.config.schedule, settings.learning_rate, settings.epochs * steps, steps),
+            loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=self.config.label_smoothing),
             metrics=[keras.metrics.CategoricalAccuracy(name="accuracy"), keras.metrics.TopKCategoricalAccuracy(TOP_K, name=f"top{TOP_K}")],
         )
 
-    identity = training_identity(config, source.build_id, source.label_map_hash)
-    model, state = prepare_run(folder, identity, config.resume, strategy, new_model, compile_model, restart_stale)
-    resumed_at = state.epoch
-    prepare = prepare_training_batch(rasters, table.label, config.raster_augment)
+    def datasets(self, model: Any, state: TrainingState, settings: TrainSettings) -> Datasets:
+        config, table = self.config, self.table
+        callbacks = [*schedule_callbacks(config.schedule), self.speed.callback]
+        if state.finished:  # a finished run trains no more
+            return Datasets(None, None, callbacks)
+        prepare = prepare_training_batch(self.rasters, table.label, config.raster_augment)
 
-    def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
-        # Each input pipeline streams its own share of the rows; the stream's batch counter makes resuming exact.
-        stream = GlyphBatches(train_rows[shard[0] :: shard[1]], batch, config.seed, prepare, start_batch=state.epoch * steps_per_epoch)
-        return one_hot(stream.dataset(batch_signature(source.canvas_size), config.prefetch_batches), num_labels)
+        def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
+            # Each input pipeline streams its own share of the rows; the stream's batch counter makes resuming exact.
+            rows = self.train_rows[shard[0] :: shard[1]]
+            stream = GlyphBatches(rows, batch, config.seed, prepare, start_batch=state.epoch * settings.steps_per_epoch)
+            return one_hot(stream.dataset(batch_signature(self.source.canvas_size), config.prefetch_batches), self.num_labels)
 
-    val_data = train_data = None  # a finished run trains no more
-    if not state.finished:
-        val_data = fixed_dataset(rasters, val_rows, table.label, config.eval_batch_size, num_labels)
-        train_data = distributed_batches(strategy, make_dataset, profile.batch_size)
-    speed = TrainingRate(profile.batch_size)
-    fit_began = time.perf_counter()
-    state = fit(
-        model, state, train_data, val_data, settings, folder, layout.logs / "baseline", config.tensorboard, chief,
-        extra_callbacks=[*schedule_callbacks(config.schedule), speed.callback],
-    )  # fmt: skip
-    fit_seconds = time.perf_counter() - fit_began
-    rate = speed.glyphs_per_second
-    if not chief:
-        return _summary(config, model, state, resumed_at, settings, rate, {}, "", began)
+        val = fixed_dataset(self.rasters, self.val_rows, table.label, config.eval_batch_size, self.num_labels)
+        return Datasets(distributed_batches(self.strategy, make_dataset, self.profile.batch_size), val, callbacks)
 
-    best = load_baseline(folder / BEST) if (folder / BEST).is_file() else model
-    metrics: dict[str, Any] = {
-        "model": {
-            "parameters": int(best.count_params()),
-            "backbone_parameters": int(best.backbone.count_params()),
-            "flops": count_flops(best, tf.TensorSpec((1, source.canvas_size, source.canvas_size, 1), tf.float32)),
-            "model_hash": model_hash(best),
-            "checkpoint": str(folder / BEST),
-            "canvas_size": source.canvas_size,
-            "num_labels": num_labels,
-        },
-        "inputs": {"rasters_build_id": source.build_id, "label_map_hash": source.label_map_hash},
-    }
-    for split, rows in (("val", val_rows), ("test", test_rows)):
-        ranked = predict_top_k(best, rasters, rows, table.label, config.eval_batch_size, TOP_K)
-        metrics[split] = strict_shares(ranked, table.label[rows])
-    metrics["training"] = {
-        "profile": config.profile,
-        "epochs_run": state.epoch,
-        "resumed_at_epoch": resumed_at,
-        "best_epoch": state.best_epoch,
-        "best_val_accuracy": state.best_val_accuracy,
-        "steps_per_epoch": steps_per_epoch,
-        "global_batch_size": profile.batch_size,
-        "learning_rate": profile.learning_rate,
-        "strategy": config.distribute.strategy,
-        "replicas": int(strategy.num_replicas_in_sync),
-        "train_glyphs": int(len(train_rows)),
-        "fit_seconds_this_run": fit_seconds,
-        "glyphs_per_second_this_run": rate,
-        "history": state.history,
-    }
-    metrics_path = layout.analysis / "baseline" / METRICS_FILE
-    metrics_path.parent.mkdir(parents=True, exist_ok=True)
-    metrics_path.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
-    record_run(
-        layout, "glyph-train baseline", {"baseline": config_hash(config), "training": identity["training_config_hash"]},
-        inputs={"rasters_build_id": source.build_id},
-        outputs={"checkpoint": str(folder / BEST), "metrics": str(metrics_path), "test_top1": metrics["test"]["top1_strict"]},
-        model_hash=metrics["model"]["model_hash"], config_path=config_path, stage_key=stage_key,
-    )  # fmt: skip
-    return _summary(config, best, state, resumed_at, settings, rate, metrics, str(metrics_path), began)
+    def load_best(self, path: Path) -> Any:
+        return load_baseline(path)
+
+    def metrics(self, result: FitResult) -> dict[str, Any]:
+        import tensorflow as tf
+
+        best, canvas = result.model, self.source.canvas_size
+        metrics: dict[str, Any] = {
+            "model": {
+                "parameters": int(best.count_params()),
+                "backbone_parameters": int(best.backbone.count_params()),
+                "flops": count_flops(best, tf.TensorSpec((1, canvas, canvas, 1), tf.float32)),
+                "model_hash": model_hash(best),
+                "checkpoint": str(result.folder / BEST),
+                "canvas_size": canvas,
+                "num_labels": self.num_labels,
+            },
+            "inputs": {"rasters_build_id": self.source.build_id, "label_map_hash": self.source.label_map_hash},
+        }
+        for split, rows in (("val", self.val_rows), ("test", self.test_rows)):
+            ranked = predict_top_k(best, self.rasters, rows, self.table.label, self.config.eval_batch_size, TOP_K)
+            metrics[split] = strict_shares(ranked, self.table.label[rows])
+        return metrics
+
+    def training_extras(self, result: FitResult) -> dict[str, Any]:
+        return {"train_glyphs": int(len(self.train_rows)), "glyphs_per_second_this_run": self.speed.glyphs_per_second}
+
+    def run_record(self, result: FitResult, metrics: dict[str, Any], metrics_path: Path) -> dict[str, Any]:
+        return {
+            "inputs": {"rasters_build_id": self.source.build_id},
+            "outputs": {"checkpoint": str(result.folder / BEST), "metrics": str(metrics_path), "test_top1": metrics["test"]["top1_strict"]},
+            "model_hash": metrics["model"]["model_hash"],
+        }
+
+    def summary(self, result: FitResult, metrics: dict[str, Any], metrics_path: str) -> BaselineSummary:
+        return BaselineSummary(
+            profile=self.config.profile,
+            parameters=int(result.model.count_params()),
+            epochs_run=result.state.epoch,
+            resumed_at_epoch=result.resumed_at,
+            best_epoch=result.state.best_epoch,
+            best_val_accuracy=float(result.state.best_val_accuracy or 0.0),
+            steps_per_epoch=result.settings.steps_per_epoch,
+            glyphs_per_second=self.speed.glyphs_per_second,
+            metrics=metrics,
+            metrics_path=metrics_path,
+            seconds=self.seconds(),
+        )
 
 
-def _summary(
-    config: BaselineConfig, model: Any, state: Any, resumed_at: int, settings: TrainSettings, rate: float | None,
-    metrics: dict[str, Any], metrics_path: str, began: float,
-) -> BaselineSummary:  # fmt: skip
-    return BaselineSummary(
-        profile=config.profile,
-        parameters=int(model.count_params()),
-        epochs_run=state.epoch,
-        resumed_at_epoch=resumed_at,
-        best_epoch=state.best_epoch,
-        best_val_accuracy=float(state.best_val_accuracy or 0.0),
-        steps_per_epoch=settings.steps_per_epoch,
-        glyphs_per_second=rate,
-        metrics=metrics,
-        metrics_path=metrics_path,
-        seconds=time.perf_counter() - began,
-    )
+def run_baseline(config: BaselineConfig, config_path: str | None = None, stage_key: str | None = None, restart_stale: bool = False
+) -> BaselineSummary:
+    return BaselineTask(config, config_path, stage_key, restart_stale).run()

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from glyph_core.config import config_hash
 from glyph_core.cell_config import Phase1Config
-from glyph_core.paths import OutputLayout
-from glyph_core.runs import record_run
-
 from glyph_core.cells import PrimitiveAssigner
-from glyph_core.rasters import RasterStore, open_rasters
+from glyph_core.paths import OutputLayout
 from glyph_core.primitives import load_centroids
-from glyph_train.distribute import distributed_batches, is_chief, make_strategy
+from glyph_core.rasters import RasterStore, open_rasters
+
+from glyph_train.distribute import distributed_batches
 from glyph_train.phase1.classifier import load_classifier
 from glyph_train.phase1.evaluate import model_hash, pattern_predictor, score_augmented, write_predicted_grids
 from glyph_train.phase1.inputs import cells_per_pass, fixed_cells, training_signature, training_stream
@@ -25,9 +23,9 @@ from glyph_train.phase1.metrics import cell_metrics, nearest_prototypes
 from glyph_train.phase1.preprocessor import CellPreprocessor
 from glyph_train.phase1.report import save_confusion_plot
 from glyph_train.phase1.training import build_classifier, compile_classifier
-from glyph_train.training import BEST, TrainSettings, fit, prepare_run
+from glyph_train.task import Datasets, FitResult, TrainingTask
+from glyph_train.training import BEST, TrainingState, TrainSettings
 
-METRICS_FILE = "metrics.json"
 # The goals on test designs (docs/evaluation.md asks for >= 90% and an empty FPR < 2%).
 GOAL_PRIMITIVE_ACCURACY = 0.99
 GOAL_EMPTY_FPR = 0.001
@@ -84,91 +82,90 @@ def sample_rows(rows: np.ndarray, count: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(rows, size=count, replace=False))
 
 
+class Phase1Task(TrainingTask):
+    stage = "phase1"
+
+    def load_inputs(self) -> None:
+        self.source = open_rasters(self.layout)
+        self.centroids, self.chash = load_centroids(self.layout.centroids, self.source.cell_size)
+        self.assigner = PrimitiveAssigner(self.centroids, self.source.cell_size)
+        data = self.config.data
+        self.preprocessor = CellPreprocessor(self.assigner, self.config.augment, data.empty_share, data.empty_weight)
+        self.train_rows, self.val_rows = self.source.rows_of("train"), self.source.rows_of("val")
+        self.val_count: int | None = None
+
+    def epoch_units(self) -> int:
+        data = self.config.data
+        return self.profile.epoch_cells or cells_per_pass(self.source, self.train_rows, self.assigner.codec, data.empty_share)
+
+    def identity(self) -> dict[str, str]:
+        return training_identity(self.config, self.chash, self.source.build_id)
+
+    def new_model(self) -> Any:
+        return build_classifier(self.assigner.primitive_count, self.source.cell_size, self.config.model)
+
+    def compile(self, model: Any, settings: TrainSettings) -> None:
+        compile_classifier(model, settings, self.config.weight_decay, self.config.final_lr_fraction)
+
+    def datasets(self, model: Any, state: TrainingState, settings: TrainSettings) -> Datasets:
+        import tensorflow as tf
+
+        config, source = self.config, self.source
+        val_data = None  # a finished run trains no more and needs no early-stopping set
+        if not state.finished:
+            val = fixed_cells(source, self.val_rows, self.preprocessor, seed=config.seed, limit=self.profile.val_cells)
+            val_data = tf.data.Dataset.from_tensor_slices((val.inputs, val.targets)).batch(config.evaluate.batch_size)
+            self.val_count = len(val)
+        signature = training_signature(source.cell_size)
+
+        def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
+            stream = training_stream(
+                source, self.train_rows, self.preprocessor, batch, seed=[config.seed, state.epoch],
+                shuffle_chunks=config.data.shuffle_chunks, workers=config.data.workers, shard=shard,
+            )  # fmt: skip
+            return stream.dataset(signature, config.data.prefetch_batches)
+
+        return Datasets(distributed_batches(self.strategy, make_dataset, self.profile.batch_size), val_data, [])
+
+    def load_best(self, path: Path) -> Any:
+        return load_classifier(path)
+
+    def metrics(self, result: FitResult) -> dict[str, Any]:
+        return evaluate(self.config, self.layout, self.source, self.assigner, self.preprocessor, result.model, self.centroids, self.chash)
+
+    def training_extras(self, result: FitResult) -> dict[str, Any]:
+        return {"val_cells": self.val_count}
+
+    def run_record(self, result: FitResult, metrics: dict[str, Any], metrics_path: Path) -> dict[str, Any]:
+        layout = self.layout
+        return {
+            "inputs": {"rasters_build_id": self.source.build_id, "centroids": str(layout.centroids)},
+            "outputs": {
+                "checkpoint": str(result.folder / BEST), "predicted_grids": str(layout.predicted_grids_store),
+                "metrics": str(metrics_path), "test_primitive_accuracy": metrics["test"]["clean"]["primitive_accuracy"],
+            },
+            "centroid_hash": self.chash, "model_hash": metrics["model"]["model_hash"],
+        }  # fmt: skip
+
+    def summary(self, result: FitResult, metrics: dict[str, Any], metrics_path: str) -> Phase1Summary:
+        return Phase1Summary(
+            profile=self.config.profile,
+            parameters=int(result.model.count_params()),
+            epochs_run=result.state.epoch,
+            resumed_at_epoch=result.resumed_at,
+            best_epoch=result.state.best_epoch,
+            best_val_accuracy=float(result.state.best_val_accuracy or 0.0),
+            steps_per_epoch=result.settings.steps_per_epoch,
+            metrics=metrics,
+            store=str(self.layout.predicted_grids_store) if metrics else "",
+            metrics_path=metrics_path,
+            seconds=self.seconds(),
+        )
+
+
 def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: str | None = None, restart_stale: bool = False
 ) -> Phase1Summary:
-    import keras
-    import tensorflow as tf
-
-    began = time.perf_counter()
-    layout = OutputLayout.at(config.outputs.root)
-    strategy = make_strategy(config.distribute)
-    keras.utils.set_random_seed(config.seed)
-    source = open_rasters(layout)
-    centroids, chash = load_centroids(layout.centroids, source.cell_size)
-    assigner = PrimitiveAssigner(centroids, source.cell_size)
-    preprocessor = CellPreprocessor(assigner, config.augment, config.data.empty_share, config.data.empty_weight)
-    profile = config.active
-    train_rows, val_rows = source.rows_of("train"), source.rows_of("val")
-
-    epoch_cells = profile.epoch_cells or cells_per_pass(source, train_rows, assigner.codec, config.data.empty_share)
-    settings = TrainSettings(
-        epochs=profile.epochs,
-        steps_per_epoch=max(1, epoch_cells // profile.batch_size),
-        learning_rate=profile.learning_rate,
-        patience=profile.early_stopping_patience,
-    )
-    folder = layout.checkpoints("phase1")
-    chief = is_chief()
-
-    def new_model() -> keras.Model:
-        return build_classifier(assigner.primitive_count, source.cell_size, config.model)
-
-    identity = training_identity(config, chash, source.build_id)
-    model, state = prepare_run(
-        folder, identity, config.resume, strategy, new_model, lambda m: compile_classifier(m, settings, config.weight_decay, config.final_lr_fraction), restart_stale
-    )
-    resumed_at = state.epoch
-    val_data, val_count = None, None  # a finished run trains no more and needs no early-stopping set
-    if not state.finished:
-        val = fixed_cells(source, val_rows, preprocessor, seed=config.seed, limit=profile.val_cells)
-        val_data = tf.data.Dataset.from_tensor_slices((val.inputs, val.targets)).batch(config.evaluate.batch_size)
-        val_count = len(val)
-    signature = training_signature(source.cell_size)
-
-    def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
-        stream = training_stream(
-            source, train_rows, preprocessor, batch, seed=[config.seed, state.epoch],
-            shuffle_chunks=config.data.shuffle_chunks, workers=config.data.workers, shard=shard,
-        )  # fmt: skip
-        return stream.dataset(signature, config.data.prefetch_batches)
-
-    train_data = distributed_batches(strategy, make_dataset, profile.batch_size)
-    fit_began = time.perf_counter()
-    state = fit(model, state, train_data, val_data, settings, folder, layout.logs / "phase1", config.tensorboard, chief)
-    fit_seconds = time.perf_counter() - fit_began
-    if not chief:
-        return _summary(config, model, state, resumed_at, settings, {}, "", "", began)
-
-    best = load_classifier(folder / BEST) if (folder / BEST).is_file() else model
-    metrics = evaluate(config, layout, source, assigner, preprocessor, best, centroids, chash)
-    metrics["training"] = {
-        "profile": config.profile,
-        "epochs_run": state.epoch,
-        "resumed_at_epoch": resumed_at,
-        "best_epoch": state.best_epoch,
-        "best_val_accuracy": state.best_val_accuracy,
-        "steps_per_epoch": settings.steps_per_epoch,
-        "global_batch_size": profile.batch_size,
-        "learning_rate": profile.learning_rate,
-        "strategy": config.distribute.strategy,
-        "replicas": int(strategy.num_replicas_in_sync),
-        "val_cells": val_count,
-        "fit_seconds_this_run": fit_seconds,
-        "history": state.history,
-    }
-    metrics_path = layout.analysis / "phase1" / METRICS_FILE
-    metrics_path.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
-    summary = _summary(config, best, state, resumed_at, settings, metrics, str(layout.predicted_grids_store), str(metrics_path), began)
-    record_run(
-        layout, "glyph-train phase1", {"phase1": config_hash(config), "training": identity["training_config_hash"]},
-        inputs={"rasters_build_id": source.build_id, "centroids": str(layout.centroids)},
-        outputs={
-            "checkpoint": str(folder / BEST), "predicted_grids": str(layout.predicted_grids_store),
-            "metrics": str(metrics_path), "test_primitive_accuracy": metrics["test"]["clean"]["primitive_accuracy"],
-        },
-        centroid_hash=chash, model_hash=metrics["model"]["model_hash"], config_path=config_path, stage_key=stage_key,
-    )  # fmt: skip
-    return summary
+    return Phase1Task(config, config_path, stage_key, restart_stale).run()
 
 
 def evaluate(
@@ -228,22 +225,3 @@ def _at_least(value: float | None, goal: float) -> bool | None:
 
 def _below(value: float | None, goal: float) -> bool | None:
     return None if value is None else value < goal
-
-
-def _summary(
-    config: Phase1Config, model: Any, state: Any, resumed_at: int, settings: TrainSettings,
-    metrics: dict[str, Any], store: str, metrics_path: str, began: float,
-) -> Phase1Summary:  # fmt: skip
-    return Phase1Summary(
-        profile=config.profile,
-        parameters=int(model.count_params()),
-        epochs_run=state.epoch,
-        resumed_at_epoch=resumed_at,
-        best_epoch=state.best_epoch,
-        best_val_accuracy=float(state.best_val_accuracy or 0.0),
-        steps_per_epoch=settings.steps_per_epoch,
-        metrics=metrics,
-        store=store,
-        metrics_path=metrics_path,
-        seconds=time.perf_counter() - began,
-    )

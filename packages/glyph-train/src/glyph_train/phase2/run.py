@@ -9,31 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
-from glyph_core.classifier_config import Phase2Config
-from glyph_core.config import config_hash
-from glyph_core.paths import OutputLayout
-from glyph_core.runs import record_run
-
 from glyph_core.cells import PrimitiveAssigner
+from glyph_core.classifier_config import Phase2Config
+
 from glyph_train.data.glyph_stream import GlyphBatches
 from glyph_train.data.glyphs import PackedRasters
-from glyph_train.distribute import distributed_batches, is_chief, make_strategy
+from glyph_train.distribute import distributed_batches
 from glyph_train.optim import schedule_callbacks
 from glyph_train.phase1.evaluate import model_hash
 from glyph_train.phase2.classifier import build_grid_classifier, load_grid_classifier
 from glyph_train.phase2.heads import MarginWarmup
 from glyph_train.phase2.inputs import GridPreparer, model_inputs, model_targets, signature
-from glyph_train.predict import format_share, predict_logits, strict_shares, top_k
 from glyph_train.phase2.setup import MONITOR, GridData, compile_phase2, label_loss, load_grid_data
-from glyph_train.training import BEST, TrainSettings, fit, prepare_run
-
-METRICS_FILE = "metrics.json"
+from glyph_train.predict import format_share, predict_logits, strict_shares, top_k
+from glyph_train.task import Datasets, FitResult, TrainingTask
+from glyph_train.training import BEST, TrainingState, TrainSettings
 
 
 @dataclass
@@ -77,114 +73,112 @@ def grid_scores(model: keras.Model, data: GridData, grids: np.ndarray, rows: np.
     return strict_shares(top_k(logits, 5), data.table.label[rows])
 
 
+class Phase2Task(TrainingTask):
+    stage = "phase2"
+    monitor = MONITOR
+
+    def load_inputs(self) -> None:
+        config = self.config
+        self.validation_batch_size = config.eval_batch_size
+        self.data = data = load_grid_data(self.layout)
+        self.aux = config.loss.aux_diacritic_weight > 0
+        self.train_rows, self.val_rows = data.table.rows_of("train"), data.table.rows_of("val")
+        self.train_grids = data.predicted_grids if config.input.train_grids == "predicted" else data.true_grids
+
+    def epoch_units(self) -> int:
+        return self.profile.epoch_glyphs or len(self.train_rows)
+
+    def identity(self) -> dict[str, str]:
+        data = self.data
+        return training_identity(self.config, {
+            "rasters_build_id": data.source.build_id, "centroid_hash": data.centroid_hash, "phase1_model_hash": data.phase1_model_hash,
+        })  # fmt: skip
+
+    def new_model(self) -> keras.Model:
+        data, profile = self.data, self.profile
+        return build_grid_classifier(
+            profile.model, profile.margin, data.vocab, data.source.grid_side, len(data.table.labels), self.aux, data.centroids
+        )
+
+    def compile(self, model: keras.Model, settings: TrainSettings) -> None:
+        compile_phase2(model, self.config, self.profile, settings, len(self.data.table.labels))
+
+    def datasets(self, model: keras.Model, state: TrainingState, settings: TrainSettings) -> Datasets:
+        config, data, table, source = self.config, self.data, self.data.table, self.data.source
+        augmenting = config.input.raster_augment.share > 0
+        preparer = GridPreparer(
+            table, self.train_grids, config.input, data.vocab, self.aux,
+            rasters=PackedRasters(source, self.train_rows) if augmenting and not state.finished else None,
+            assigner=PrimitiveAssigner(data.centroids, source.cell_size) if augmenting else None,
+        )  # fmt: skip
+
+        def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
+            rows = self.train_rows[shard[0] :: shard[1]]
+            stream = GlyphBatches(rows, batch, config.seed, preparer, start_batch=state.epoch * settings.steps_per_epoch)
+            return stream.dataset(signature(source.grid_side, self.aux), config.input.prefetch_batches)
+
+        val_x = model_inputs(self.train_grids[self.val_rows], table, self.val_rows)
+        val_data = (val_x, model_targets(table, self.val_rows, self.aux))
+        callbacks = schedule_callbacks(config.schedule, MONITOR)
+        if self.profile.margin.kind != "none":
+            callbacks.append(MarginWarmup(label_loss(model), self.profile.margin))
+        return Datasets(distributed_batches(self.strategy, make_dataset, self.profile.batch_size), val_data, callbacks)
+
+    def load_best(self, path: Path) -> keras.Model:
+        return load_grid_classifier(path)
+
+    def after_fit(self, result: FitResult) -> None:
+        # Test only: validation is in the training history, and `glyph-train evaluate` scores both splits.
+        data, batch = self.data, self.config.eval_batch_size
+        self.scores = {
+            f"test {kind}": grid_scores(result.model, data, grids, data.table.rows_of("test"), batch)
+            for kind, grids in (("true", data.true_grids), ("predicted", data.predicted_grids))
+        }
+        self.joint = None
+        if self.profile.joint.enabled:
+            from glyph_train.phase2.joint_run import run_joint
+
+            self.joint = run_joint(self.config, self.layout, data, result.model, self.identity(), self.restart_stale)
+
+    def metrics(self, result: FitResult) -> dict[str, Any]:
+        best = result.model
+        return {
+            "model": {
+                "parameters": int(best.count_params()), "backbone": self.profile.model.backbone,
+                "backbone_parameters": int(best.backbone.count_params()), "model_hash": model_hash(best),
+                "checkpoint": str(result.folder / BEST),
+            },
+            "inputs": self.identity(),
+            "scores": self.scores,
+            "joint": self.joint,
+        }  # fmt: skip
+
+    def training_extras(self, result: FitResult) -> dict[str, Any]:
+        return {"train_grids": self.config.input.train_grids}
+
+    def run_record(self, result: FitResult, metrics: dict[str, Any], metrics_path: Path) -> dict[str, Any]:
+        joint = self.joint
+        return {
+            "inputs": {k: v for k, v in self.identity().items() if k != "training_config_hash"},
+            "outputs": {"checkpoint": str(result.folder / BEST), "metrics": str(metrics_path), **({"joint": joint["checkpoint"]} if joint else {})},
+            "model_hash": metrics["model"]["model_hash"],
+        }
+
+    def summary(self, result: FitResult, metrics: dict[str, Any], metrics_path: str) -> Phase2Summary:
+        return Phase2Summary(
+            profile=self.config.profile,
+            backbone=self.profile.model.backbone,
+            parameters=int(result.model.count_params()),
+            epochs_run=result.state.epoch,
+            best_epoch=result.state.best_epoch,
+            best_val_accuracy=float(result.state.best_val_accuracy or 0.0),
+            scores=self.scores,
+            joint=self.joint,
+            metrics_path=metrics_path,
+            seconds=self.seconds(),
+        )
+
+
 def run_phase2(config: Phase2Config, config_path: str | None = None, stage_key: str | None = None, restart_stale: bool = False
 ) -> Phase2Summary:
-    began = time.perf_counter()
-    layout = OutputLayout.at(config.outputs.root)
-    strategy = make_strategy(config.distribute)
-    keras.utils.set_random_seed(config.seed)
-    profile = config.active
-    data = load_grid_data(layout)
-    table, source = data.table, data.source
-    classes = len(table.labels)
-    aux = config.loss.aux_diacritic_weight > 0
-    train_rows, val_rows = table.rows_of("train"), table.rows_of("val")
-    train_grids = data.predicted_grids if config.input.train_grids == "predicted" else data.true_grids
-
-    epoch_glyphs = profile.epoch_glyphs or len(train_rows)
-    settings = TrainSettings(
-        epochs=profile.epochs,
-        steps_per_epoch=max(1, epoch_glyphs // profile.batch_size),
-        learning_rate=profile.learning_rate,
-        patience=profile.early_stopping_patience,
-        monitor=MONITOR,
-    )
-    identity = training_identity(config, {
-        "rasters_build_id": source.build_id, "centroid_hash": data.centroid_hash, "phase1_model_hash": data.phase1_model_hash,
-    })  # fmt: skip
-    folder = layout.checkpoints("phase2")
-
-    def new_model() -> keras.Model:
-        return build_grid_classifier(profile.model, profile.margin, data.vocab, source.grid_side, classes, aux, data.centroids)
-
-    model, state = prepare_run(
-        folder, identity, config.resume, strategy, new_model,
-        lambda m: compile_phase2(m, config, profile, settings, classes), restart_stale,
-    )  # fmt: skip
-    augmenting = config.input.raster_augment.share > 0
-    preparer = GridPreparer(
-        table, train_grids, config.input, data.vocab, aux,
-        rasters=PackedRasters(source, train_rows) if augmenting and not state.finished else None,
-        assigner=PrimitiveAssigner(data.centroids, source.cell_size) if augmenting else None,
-    )  # fmt: skip
-
-    def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
-        rows = train_rows[shard[0] :: shard[1]]
-        stream = GlyphBatches(rows, batch, config.seed, preparer, start_batch=state.epoch * settings.steps_per_epoch)
-        return stream.dataset(signature(source.grid_side, aux), config.input.prefetch_batches)
-
-    val_x = model_inputs(train_grids[val_rows], table, val_rows)
-    val_data = (val_x, model_targets(table, val_rows, aux))
-    callbacks = schedule_callbacks(config.schedule, MONITOR)
-    if profile.margin.kind != "none":
-        callbacks.append(MarginWarmup(label_loss(model), profile.margin))
-    chief = is_chief()
-    train_data = distributed_batches(strategy, make_dataset, profile.batch_size)
-    state = fit(
-        model, state, train_data, val_data, settings, folder, layout.logs / "phase2", config.tensorboard, chief,
-        extra_callbacks=callbacks, validation_batch_size=config.eval_batch_size,
-    )  # fmt: skip
-    best = load_grid_classifier(folder / BEST) if (folder / BEST).is_file() else model
-    # Test only: validation is in the training history, and `glyph-train evaluate` scores both splits.
-    scores = {
-        f"test {kind}": grid_scores(best, data, grids, table.rows_of("test"), config.eval_batch_size)
-        for kind, grids in (("true", data.true_grids), ("predicted", data.predicted_grids))
-    }
-    joint = None
-    if profile.joint.enabled:
-        from glyph_train.phase2.joint_run import run_joint
-
-        joint = run_joint(config, layout, data, best, identity, restart_stale)
-    if not chief:
-        return _summary(config, best, state, scores, joint, "", began)
-
-    metrics = {
-        "model": {
-            "parameters": int(best.count_params()), "backbone": profile.model.backbone,
-            "backbone_parameters": int(best.backbone.count_params()), "model_hash": model_hash(best),
-            "checkpoint": str(folder / BEST),
-        },
-        "inputs": identity,
-        "scores": scores,
-        "joint": joint,
-        "training": {
-            "profile": config.profile, "epochs_run": state.epoch, "best_epoch": state.best_epoch,
-            "best_val_accuracy": state.best_val_accuracy, "steps_per_epoch": settings.steps_per_epoch,
-            "batch_size": profile.batch_size, "train_grids": config.input.train_grids, "history": state.history,
-        },
-    }  # fmt: skip
-    metrics_path = layout.analysis / "phase2" / METRICS_FILE
-    metrics_path.parent.mkdir(parents=True, exist_ok=True)
-    metrics_path.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
-    record_run(
-        layout, "glyph-train phase2", {"phase2": config_hash(config), "training": identity["training_config_hash"]},
-        inputs={k: v for k, v in identity.items() if k != "training_config_hash"},
-        outputs={"checkpoint": str(folder / BEST), "metrics": str(metrics_path), **({"joint": joint["checkpoint"]} if joint else {})},
-        model_hash=metrics["model"]["model_hash"], config_path=config_path, stage_key=stage_key,
-    )  # fmt: skip
-    return _summary(config, best, state, scores, joint, str(metrics_path), began)
-
-
-def _summary(config: Phase2Config, model: Any, state: Any, scores: dict, joint: Any, metrics_path: str, began: float) -> Phase2Summary:
-    return Phase2Summary(
-        profile=config.profile,
-        backbone=config.active.model.backbone,
-        parameters=int(model.count_params()),
-        epochs_run=state.epoch,
-        best_epoch=state.best_epoch,
-        best_val_accuracy=float(state.best_val_accuracy or 0.0),
-        scores=scores,
-        joint=joint,
-        metrics_path=metrics_path,
-        seconds=time.perf_counter() - began,
-    )
+    return Phase2Task(config, config_path, stage_key, restart_stale).run()
