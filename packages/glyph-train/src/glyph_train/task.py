@@ -37,6 +37,29 @@ class Datasets:
 
 
 @dataclass
+class StageSummary:
+    """What every training stage reports when it ends; each stage's summary adds its own fields."""
+
+    profile: str
+    parameters: int
+    epochs_run: int
+    resumed_at_epoch: int
+    best_epoch: int
+    best_val_accuracy: float
+    steps_per_epoch: int
+    seconds: float
+
+    def header(self, model: str, rate: str = "") -> list[str]:
+        """The profile and training lines every stage's printout starts with."""
+        resumed = f" (resumed after epoch {self.resumed_at_epoch})" if self.resumed_at_epoch else ""
+        return [
+            f"profile          {self.profile}: {model}, {self.parameters:,} parameters",
+            f"training         {self.epochs_run} epochs{resumed}, best val accuracy {self.best_val_accuracy:.4f} "
+            f"at epoch {self.best_epoch}{rate}",
+        ]
+
+
+@dataclass
 class FitResult:
     model: keras.Model  # the best checkpoint (or the model in memory when none was written)
     state: TrainingState
@@ -168,5 +191,15 @@ class TrainingTask:
             "history": result.state.history,
         }
 
-    def seconds(self) -> float:
-        return time.perf_counter() - self.began
+    def summary_fields(self, result: FitResult) -> dict[str, Any]:
+        """The fields every stage's summary starts with."""
+        return {
+            "profile": self.config.profile,  # type: ignore[attr-defined]
+            "parameters": int(result.model.count_params()),
+            "epochs_run": result.state.epoch,
+            "resumed_at_epoch": result.resumed_at,
+            "best_epoch": result.state.best_epoch,
+            "best_val_accuracy": float(result.state.best_val_accuracy or 0.0),
+            "steps_per_epoch": result.settings.steps_per_epoch,
+            "seconds": time.perf_counter() - self.began,
+        }

@@ -27,34 +27,21 @@ from glyph_train.evaluate.flops import count_flops
 from glyph_train.optim import make_optimizer, schedule_callbacks
 from glyph_train.phase1.evaluate import model_hash
 from glyph_train.predict import format_share, strict_shares, top_k
-from glyph_train.task import Datasets, FitResult, TrainingTask
+from glyph_train.task import Datasets, FitResult, StageSummary, TrainingTask
 from glyph_train.training import BEST, TrainingState, TrainSettings
 
 TOP_K = 5
 
 
 @dataclass
-class BaselineSummary:
-    profile: str
-    parameters: int
-    epochs_run: int
-    resumed_at_epoch: int
-    best_epoch: int
-    best_val_accuracy: float
-    steps_per_epoch: int
+class BaselineSummary(StageSummary):
     glyphs_per_second: float | None  # steady-state training rate of this call (TrainingRate); None if it trained none
     metrics: dict[str, Any]
     metrics_path: str
-    seconds: float
 
     def __str__(self) -> str:
         rate = f", {self.glyphs_per_second:.0f} glyphs/s" if self.glyphs_per_second else ""
-        lines = [
-            f"profile          {self.profile}: {self.steps_per_epoch} steps per epoch, {self.parameters:,} parameters",
-            f"training         {self.epochs_run} epochs"
-            + (f" (resumed after epoch {self.resumed_at_epoch})" if self.resumed_at_epoch else "")
-            + f", best val accuracy {self.best_val_accuracy:.4f} at epoch {self.best_epoch}{rate}",
-        ]
+        lines = self.header(f"{self.steps_per_epoch} steps per epoch", rate)
         for split in ("val", "test") if self.metrics else ():
             scores = self.metrics[split]
             top1, top5 = (format_share(scores[f"top{k}_strict"]) for k in (1, TOP_K))
@@ -204,17 +191,7 @@ class BaselineTask(TrainingTask):
 
     def summary(self, result: FitResult, metrics: dict[str, Any], metrics_path: str) -> BaselineSummary:
         return BaselineSummary(
-            profile=self.config.profile,
-            parameters=int(result.model.count_params()),
-            epochs_run=result.state.epoch,
-            resumed_at_epoch=result.resumed_at,
-            best_epoch=result.state.best_epoch,
-            best_val_accuracy=float(result.state.best_val_accuracy or 0.0),
-            steps_per_epoch=result.settings.steps_per_epoch,
-            glyphs_per_second=self.speed.glyphs_per_second,
-            metrics=metrics,
-            metrics_path=metrics_path,
-            seconds=self.seconds(),
+            **self.summary_fields(result), glyphs_per_second=self.speed.glyphs_per_second, metrics=metrics, metrics_path=metrics_path
         )
 
 

@@ -23,7 +23,7 @@ from glyph_train.phase1.metrics import cell_metrics, nearest_prototypes
 from glyph_train.phase1.preprocessor import CellPreprocessor
 from glyph_train.phase1.report import save_confusion_plot
 from glyph_train.phase1.training import build_classifier, compile_classifier
-from glyph_train.task import Datasets, FitResult, TrainingTask
+from glyph_train.task import Datasets, FitResult, StageSummary, TrainingTask
 from glyph_train.training import BEST, TrainingState, TrainSettings
 
 # The goals on test designs (docs/evaluation.md asks for >= 90% and an empty FPR < 2%).
@@ -32,26 +32,13 @@ GOAL_EMPTY_FPR = 0.001
 
 
 @dataclass
-class Phase1Summary:
-    profile: str
-    parameters: int
-    epochs_run: int
-    resumed_at_epoch: int
-    best_epoch: int
-    best_val_accuracy: float
-    steps_per_epoch: int
+class Phase1Summary(StageSummary):
     metrics: dict[str, Any]
     store: str
     metrics_path: str
-    seconds: float
 
     def __str__(self) -> str:
-        lines = [
-            f"profile          {self.profile}: {self.steps_per_epoch} steps per epoch, {self.parameters:,} parameters",
-            f"training         {self.epochs_run} epochs"
-            + (f" (resumed after epoch {self.resumed_at_epoch})" if self.resumed_at_epoch else "")
-            + f", best val accuracy {self.best_val_accuracy:.4f} at epoch {self.best_epoch}",
-        ]
+        lines = self.header(f"{self.steps_per_epoch} steps per epoch")
         for split in ("val", "test") if self.metrics else ():
             clean, aug = self.metrics[split]["clean"], self.metrics[split]["augmented"]
             lines.append(
@@ -148,19 +135,8 @@ class Phase1Task(TrainingTask):
         }  # fmt: skip
 
     def summary(self, result: FitResult, metrics: dict[str, Any], metrics_path: str) -> Phase1Summary:
-        return Phase1Summary(
-            profile=self.config.profile,
-            parameters=int(result.model.count_params()),
-            epochs_run=result.state.epoch,
-            resumed_at_epoch=result.resumed_at,
-            best_epoch=result.state.best_epoch,
-            best_val_accuracy=float(result.state.best_val_accuracy or 0.0),
-            steps_per_epoch=result.settings.steps_per_epoch,
-            metrics=metrics,
-            store=str(self.layout.predicted_grids_store) if metrics else "",
-            metrics_path=metrics_path,
-            seconds=self.seconds(),
-        )
+        store = str(self.layout.predicted_grids_store) if metrics else ""
+        return Phase1Summary(**self.summary_fields(result), metrics=metrics, store=store, metrics_path=metrics_path)
 
 
 def run_phase1(config: Phase1Config, config_path: str | None = None, stage_key: str | None = None, restart_stale: bool = False

@@ -28,28 +28,19 @@ from glyph_train.phase2.heads import MarginWarmup
 from glyph_train.phase2.inputs import GridPreparer, model_inputs, model_targets, signature
 from glyph_train.phase2.setup import MONITOR, GridData, compile_phase2, label_loss, load_grid_data
 from glyph_train.predict import format_share, predict_logits, strict_shares, top_k
-from glyph_train.task import Datasets, FitResult, TrainingTask
+from glyph_train.task import Datasets, FitResult, StageSummary, TrainingTask
 from glyph_train.training import BEST, TrainingState, TrainSettings
 
 
 @dataclass
-class Phase2Summary:
-    profile: str
+class Phase2Summary(StageSummary):
     backbone: str
-    parameters: int
-    epochs_run: int
-    best_epoch: int
-    best_val_accuracy: float
     scores: dict[str, dict[str, float | int | None]]
     joint: dict[str, Any] | None
     metrics_path: str
-    seconds: float
 
     def __str__(self) -> str:
-        lines = [
-            f"profile          {self.profile}: {self.backbone}, {self.parameters:,} parameters",
-            f"training         {self.epochs_run} epochs, best val accuracy {self.best_val_accuracy:.4f} at epoch {self.best_epoch}",
-        ]
+        lines = self.header(self.backbone)
         for name, score in self.scores.items():
             top1, top5 = format_share(score["top1_strict"]), format_share(score["top5_strict"])
             lines.append(f"{name:<17}top-1 {top1}, top-5 {top5} (strict; alt-aware in `glyph-train evaluate`)")
@@ -166,16 +157,8 @@ class Phase2Task(TrainingTask):
 
     def summary(self, result: FitResult, metrics: dict[str, Any], metrics_path: str) -> Phase2Summary:
         return Phase2Summary(
-            profile=self.config.profile,
-            backbone=self.profile.model.backbone,
-            parameters=int(result.model.count_params()),
-            epochs_run=result.state.epoch,
-            best_epoch=result.state.best_epoch,
-            best_val_accuracy=float(result.state.best_val_accuracy or 0.0),
-            scores=self.scores,
-            joint=self.joint,
+            **self.summary_fields(result), backbone=self.profile.model.backbone, scores=self.scores, joint=self.joint,
             metrics_path=metrics_path,
-            seconds=self.seconds(),
         )
 
 
