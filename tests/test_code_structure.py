@@ -84,3 +84,26 @@ def test_no_import_cycles():
 def test_modules_stay_small(name):
     lines = len(modules()[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{name} has {lines} lines (at most {MAX_LINES}): split it by responsibility"
+
+
+def tracked_text_files() -> list[Path]:
+    import subprocess
+
+    names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    suffixes = (".py", ".pyx", ".pxd", ".h", ".md", ".yaml", ".yml", ".js", ".html", ".sh", ".toml", ".txt")
+    return [ROOT / n for n in names if n.endswith(suffixes) or n in ("Makefile", "Dockerfile")]
+
+
+def test_docs_cited_in_the_code_exist_and_nothing_cites_a_file_outside_the_repository():
+    import re
+
+    cited = set()
+    for path in tracked_text_files():
+        if not path.is_file() or path == Path(__file__):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert "PLAN §" not in text and "../shared" not in text and "spec/PLAN" not in text, path
+        cited.update(re.findall(r"docs/([a-z0-9-]+\.md)", text))
+    assert cited, "the code cites no docs page"
+    missing = sorted(name for name in cited if not (ROOT / "docs" / name).is_file())
+    assert not missing, f"cited but missing in docs/: {missing}"
