@@ -39,3 +39,21 @@ def test_entry_that_names_no_font_is_an_error(tree, entry):
     (tree / "empty").mkdir()
     with pytest.raises(FontInputError, match="fonts entry"):
         discover_fonts([str(tree / entry)])
+
+
+def test_order_follows_the_entries_then_relative_paths_not_the_location(tmp_path):
+    """Where the fonts (or the checkout, for npm fonts) live must not change the order, nor glyph ids."""
+    for root in (tmp_path / "zzz-late", tmp_path / "aaa-early"):
+        for name in ("b/x.ttf", "a.ttf"):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(root.name.encode())
+    late, early = tmp_path / "zzz-late", tmp_path / "aaa-early"
+    found = discover_fonts([str(late), str(early / "*.ttf"), str(early / "b" / "x.ttf")])
+    assert [str(p.relative_to(tmp_path)) for p in found] == [
+        "zzz-late/a.ttf", "zzz-late/b/x.ttf", "aaa-early/a.ttf", "aaa-early/b/x.ttf",
+    ]  # fmt: skip
+    moved = tmp_path / "elsewhere" / "deeper"
+    moved.mkdir(parents=True)
+    (late).rename(moved / "zzz-late")
+    again = discover_fonts([str(moved / "zzz-late"), str(early / "*.ttf"), str(early / "b" / "x.ttf")])
+    assert [p.name for p in again] == [p.name for p in found]

@@ -194,3 +194,18 @@ def test_a_font_without_contextual_forms_is_listed(tmp_path, font_file, kacst_on
     summary = run_ingest(config)
     assert summary.without_contextual == (f"Awami Nastaliq ({awami})",)
     assert f"fonts without contextual forms: 1\n  Awami Nastaliq ({awami})" in str(summary)
+
+
+def test_the_database_does_not_depend_on_where_the_fonts_are(tmp_path, kacst_one, lemonada):
+    """Two entries, Lemonada's listed first; in the second layout its folder sorts last on disk."""
+    rows = []
+    for lemonada_dir, kacst_dir in (("a/lemonada", "b/kacst"), ("z/lemonada", "b/kacst")):
+        root = tmp_path / lemonada_dir.split("/")[0]
+        for folder, font in ((lemonada_dir, lemonada), (kacst_dir, kacst_one)):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            shutil.copy(font, root / folder / font.name)
+        config = IngestConfig(fonts=[str(root / lemonada_dir), str(root / kacst_dir)], database=str(root / "g.db"),
+                              workers=1, outputs={"root": str(root / "outputs")})  # fmt: skip
+        run_ingest(config)
+        rows.append(table_rows(config.database, "glyphs", "glyph_id"))
+    assert rows[0] == rows[1]

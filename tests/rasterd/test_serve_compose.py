@@ -18,7 +18,7 @@ import yaml
 from glyph_core.config import IngestConfig, RasterdConfig, RasterizerConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
-# DESIGN.md "Commands": what each project program offers.
+# What each project program offers (the README's "What each stage writes").
 DESIGN_COMMANDS = {
     "rasterd": {"ingest", "build", "tokenize", "serve"},
     "glyph-train": {"primitives", "phase1", "phase2", "baseline", "evaluate", "pipeline"},

@@ -35,6 +35,16 @@ def _in_folder(folder: Path) -> list[Path]:
     return found
 
 
+def _fixed_prefix(pattern: Path) -> Path:
+    """The folder a glob pattern starts from: its leading parts without wildcards."""
+    parts = []
+    for part in pattern.parts:
+        if glob.has_magic(part):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")
+
+
 def npm_font_files(package_json: Path, pattern: str) -> list[Path]:
     """Files matching ``pattern`` in ``files/`` of every package ``package_json`` depends on.
 
@@ -71,26 +81,32 @@ def npm_font_files(package_json: Path, pattern: str) -> list[Path]:
 
 
 def discover_fonts(entries: Iterable[str], npm_files: str = "{package}-arabic-*.woff2") -> list[Path]:
-    """Font files named by ``entries``, resolved, without repeats, sorted by path.
+    """Font files named by ``entries``, resolved, without repeats, in a canonical order: entry by
+    entry as the config lists them, and inside an entry by path relative to it. The order (and so
+    every glyph id) does not depend on where the fonts or the checkout are on disk.
 
     Raises :class:`FontInputError` for an entry that matches nothing, naming the entry.
     """
-    found: set[Path] = set()
+    found: dict[Path, None] = {}
     for entry in entries:
         path = Path(entry).expanduser()
+        base = path
         if entry.startswith(NPM_PREFIX):
-            files = npm_font_files(Path(entry[len(NPM_PREFIX) :]).expanduser(), npm_files)
+            package_json = Path(entry[len(NPM_PREFIX) :]).expanduser()
+            files, base = npm_font_files(package_json, npm_files), package_json.parent / "node_modules"
         elif glob.has_magic(entry):
+            base = _fixed_prefix(path)
             matches = [Path(m) for m in glob.glob(str(path), recursive=True)]
             files = [m for m in matches if _is_font_file(m)]
             files += [f for m in matches if m.is_dir() for f in _in_folder(m)]
         elif path.is_dir():
             files = _in_folder(path)
         elif path.is_file():
-            files = [path]
+            files, base = [path], path.parent
         else:
             raise FontInputError(f"fonts entry {entry!r}: no such file or folder")
         if not files:
             raise FontInputError(f"fonts entry {entry!r}: no font files ({', '.join(sorted(FONT_EXTENSIONS))})")
-        found.update(file.resolve() for file in files)
-    return sorted(found)
+        for file in sorted(files, key=lambda f: f.relative_to(base) if f.is_relative_to(base) else f):
+            found.setdefault(file.resolve(), None)
+    return list(found)

@@ -1,7 +1,8 @@
 """`rasterd ingest`: font files -> a new glyphs.db, fonts read in parallel, merged in a fixed order.
 
-Fonts are sorted by path and rows within a font by label before glyph ids are assigned, so the same
-fonts give the same database content whatever the number of workers.
+Fonts keep the canonical order of ``discover_fonts`` (config entry by entry, paths relative to each)
+and rows within a font are sorted by label before glyph ids are assigned, so the same fonts give the
+same database content whatever the number of workers and wherever the fonts or the checkout live.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class IngestSummary:
 
 
 def _extract_all(paths: Sequence[Path], config: IngestConfig) -> list[FileResult]:
-    """Every file's result, sorted by path; the largest files start first to keep workers busy."""
+    """Every file's result, in the order of ``paths``; the largest files start first to keep workers busy."""
     order = sorted(paths, key=lambda path: (-path.stat().st_size, path))
     results: list[FileResult] = []
     with tqdm(total=len(order), unit="font", desc="ingest", disable=None) as progress:
@@ -83,7 +84,8 @@ def _extract_all(paths: Sequence[Path], config: IngestConfig) -> list[FileResult
                 for future in as_completed(futures):
                     results.append(future.result())
                     progress.update()
-    return sorted(results, key=lambda result: result.path)
+    position = {str(path): i for i, path in enumerate(paths)}
+    return sorted(results, key=lambda result: position[result.path])
 
 
 def _select_faces(results: Sequence[FileResult], audit: AuditLog) -> tuple[list[FaceResult], int, int]:
