@@ -181,3 +181,33 @@ def test_evaluate_on_a_second_database_reports_unknown_labels_apart(pipeline_run
     known_counted = sum(split["count"] for split in ext["ways"]["end_to_end"]["splits"].values())
     assert known_counted + unknown_rows == len(table.label)
     assert "other-fonts" in Path(summary.report_path).read_text()
+
+
+def test_joint_fine_tuning_runs_on_the_task_template_resumes_and_is_evaluated(pipeline_run, tmp_path):
+    from glyph_train.evaluate.run import run_evaluate
+    from glyph_train.phase2.run import run_phase2
+
+    shared, base, _, _ = pipeline_run
+    root = Path(shutil.copytree(shared, tmp_path / "outputs"))
+    layout = OutputLayout.at(root)
+    data = yaml.safe_load((base / "configs" / "phase2.yaml").read_text())
+    data["outputs"]["root"] = str(root)
+    data["profiles"]["quick"]["joint"] = {"enabled": True, "epochs": 1, "batch_size": 8, "train_phase1": "head"}
+    config = Phase2Config.model_validate(data)
+    first = run_phase2(config)
+    joint = first.joint
+    assert joint is not None and joint["epochs_run"] == 1 and Path(joint["checkpoint"]).is_file()
+    metrics = json.loads((layout.analysis / "phase2_joint" / "metrics.json").read_text())
+    phase2 = json.loads((layout.analysis / "phase2" / "metrics.json").read_text())
+    steps = phase2["training"]["steps_per_epoch"]  # one pass in batches of 32; the joint one is in batches of 8
+    assert 4 * steps <= metrics["training"]["steps_per_epoch"] < 4 * (steps + 1)
+    assert metrics["training"]["global_batch_size"] == 8 and first.epochs_run == phase2["training"]["epochs_run"]
+    assert metrics["scores"]["test raster"]["top1_strict"] == joint["test_top1"]
+    record = [r for r in read_runs(layout) if r["command"] == "glyph-train phase2 (joint fine-tuning)"][-1]
+    assert record["outputs"]["checkpoint"] == joint["checkpoint"] and "phase2_model_hash" in record["inputs"]
+    # Phase 2's own record and metrics name the joint checkpoint.
+    assert [r for r in read_runs(layout) if r["command"] == "glyph-train phase2"][-1]["outputs"]["joint"] == joint["checkpoint"]
+    again = run_phase2(config)  # both finished: nothing trains again, the same scores come back
+    assert again.joint is not None and again.joint["epochs_run"] == 1 and again.joint["test_top1"] == joint["test_top1"]
+    summary = run_evaluate(EvaluateConfig(outputs={"root": str(root)}, splits=["test"], min_font_glyphs=5, models=["joint"]))
+    assert summary.result["ways"]["joint"]["splits"]["test"]["count"] > 0

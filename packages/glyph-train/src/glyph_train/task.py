@@ -73,17 +73,24 @@ class TrainingTask:
     """A training stage: subclasses set ``stage`` and fill in the methods that raise NotImplementedError."""
 
     stage: ClassVar[str]
+    command: ClassVar[str | None] = None  # the run record's command; default `glyph-train <stage>`
     monitor: ClassVar[str] = "val_accuracy"  # the logged metric early stopping and best.keras follow
     validation_batch_size: int | None = None
 
     def __init__(
-        self, config: ProfiledConfig, config_path: str | None = None, stage_key: str | None = None, restart_stale: bool = False
+        self,
+        config: ProfiledConfig,
+        config_path: str | None = None,
+        stage_key: str | None = None,
+        restart_stale: bool = False,
+        strategy: Any = None,
     ) -> None:
         self.began = time.perf_counter()
         self.config = config
         self.config_path, self.stage_key, self.restart_stale = config_path, stage_key, restart_stale
         self.layout = OutputLayout.at(config.outputs.root)  # type: ignore[attr-defined]
-        self.strategy = make_strategy(config.distribute)  # type: ignore[attr-defined]
+        # A stage run inside another (joint fine-tuning after Phase 2) passes the strategy it already has.
+        self.strategy = make_strategy(config.distribute) if strategy is None else strategy  # type: ignore[attr-defined]
         keras.utils.set_random_seed(config.seed)  # type: ignore[attr-defined]
         self.profile = config.active
 
@@ -95,6 +102,21 @@ class TrainingTask:
     def epoch_units(self) -> int:
         """Training examples (glyphs or cells) per epoch."""
         raise NotImplementedError
+
+    def batch_size(self) -> int:
+        """The global batch; by default the active profile's."""
+        return int(self.profile.batch_size)
+
+    def train_settings(self) -> TrainSettings:
+        """Epochs, steps, rate and patience; by default the active profile's."""
+        profile = self.profile
+        return TrainSettings(
+            epochs=profile.epochs,
+            steps_per_epoch=max(1, self.epoch_units() // self.batch_size()),
+            learning_rate=profile.learning_rate,
+            patience=profile.early_stopping_patience,
+            monitor=self.monitor,
+        )
 
     def identity(self) -> dict[str, str]:
         """What a checkpoint must share with this run to be resumed (``training_config_hash`` and input hashes)."""
@@ -133,14 +155,7 @@ class TrainingTask:
     # --- the template ---------------------------------------------------------------------------
     def run(self) -> Any:
         self.load_inputs()
-        profile = self.profile
-        settings = TrainSettings(
-            epochs=profile.epochs,
-            steps_per_epoch=max(1, self.epoch_units() // profile.batch_size),
-            learning_rate=profile.learning_rate,
-            patience=profile.early_stopping_patience,
-            monitor=self.monitor,
-        )
+        settings = self.train_settings()
         folder = self.layout.checkpoints(self.stage)
         identity = self.identity()
         model, state = prepare_run(
@@ -168,7 +183,7 @@ class TrainingTask:
         metrics_path.parent.mkdir(parents=True, exist_ok=True)
         metrics_path.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
         record_run(
-            self.layout, f"glyph-train {self.stage}",
+            self.layout, self.command or f"glyph-train {self.stage}",
             {self.stage: config_hash(self.config), "training": identity["training_config_hash"]},
             config_path=self.config_path, stage_key=self.stage_key, **self.run_record(result, metrics, metrics_path),
         )  # fmt: skip
@@ -183,8 +198,8 @@ class TrainingTask:
             "best_epoch": result.state.best_epoch,
             "best_val_accuracy": result.state.best_val_accuracy,
             "steps_per_epoch": result.settings.steps_per_epoch,
-            "global_batch_size": self.profile.batch_size,
-            "learning_rate": self.profile.learning_rate,
+            "global_batch_size": self.batch_size(),
+            "learning_rate": result.settings.learning_rate,
             "strategy": self.config.distribute.strategy,  # type: ignore[attr-defined]
             "replicas": int(self.strategy.num_replicas_in_sync),
             "fit_seconds_this_run": result.fit_seconds,

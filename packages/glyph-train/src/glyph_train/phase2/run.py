@@ -52,7 +52,8 @@ class Phase2Summary(StageSummary):
 
 def training_identity(config: Phase2Config, inputs: dict[str, str]) -> dict[str, str]:
     shaping = config.model_dump(mode="json", include={"seed", "input", "loss", "schedule"})
-    shaping["profile"] = config.active.model_dump(mode="json")
+    # The joint settings shape only the joint stage's checkpoint (whose identity holds them), not Phase 2's.
+    shaping["profile"] = config.active.model_dump(mode="json", exclude={"joint"})
     shaping["input"].pop("prefetch_batches")
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return {"training_config_hash": digest, **inputs}
@@ -129,7 +130,7 @@ class Phase2Task(TrainingTask):
         if self.profile.joint.enabled:
             from glyph_train.phase2.joint_run import run_joint
 
-            self.joint = run_joint(self.config, self.layout, data, result.model, self.identity(), self.restart_stale)
+            self.joint = run_joint(self, result.model).record()
 
     def metrics(self, result: FitResult) -> dict[str, Any]:
         best = result.model
