@@ -29,7 +29,7 @@ def grid_batch(n: int, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, 
 def tiny_model(backbone: str = "transformer", **transformer: object) -> GridModelConfig:
     t = {"layers": 1, "d_model": 16, "heads": 2, "mlp_dim": 16, **transformer}
     return GridModelConfig(
-        backbone=backbone, embed_dim=8, embedding_init="random", transformer=TransformerConfig(**t), cnn=ResidualCnnConfig(blocks=2, width=8)
+        backbone=backbone, embed_dim=8, embedding_init="random", transformer=TransformerConfig(**t), cnn=ResidualCnnConfig(stage_blocks=[1, 1], width=8)
     )
 
 

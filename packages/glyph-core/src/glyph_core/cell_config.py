@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from glyph_core.config import DistributeConfig, OutputsConfig, ProfiledConfig, StrictModel
+from glyph_core.config import DistributeConfig, OutputsConfig, ProfiledConfig, StrictModel, batch_norm_momentum_field
 
 
 class PrimitivesConfig(StrictModel):
@@ -63,9 +63,7 @@ class CellModelConfig(StrictModel):
     conv_filters: list[int] = Field(default_factory=lambda: [32, 64], min_length=1, description="Filters per conv block.")
     hidden_units: int = Field(128, ge=1)
     dropout: float = Field(0.2, ge=0, lt=1)
-    batch_norm_momentum: float = Field(
-        0.9, gt=0, lt=1, description="Moving-average momentum of batch norm (0.9 = PyTorch's default the plan's model is written for)."
-    )
+    batch_norm_momentum: float = batch_norm_momentum_field()
 
 
 class Phase1Profile(StrictModel):
@@ -118,7 +116,7 @@ class Phase1Config(ProfiledConfig):
     profiles: dict[str, dict[str, Any]] = Field(
         default_factory=_phase1_profiles, description="Per profile, only what it changes in `training`."
     )
-    weight_decay: float = Field(1e-4, ge=0, description="AdamW decoupled weight decay.")
+    weight_decay: float = Field(1e-4, ge=0, description="AdamW decoupled weight decay, on kernels only (docs/training.md).")
     final_lr_fraction: float = Field(0.01, ge=0, le=1, description="Cosine decay ends at learning_rate times this.")
     model: CellModelConfig = CellModelConfig()
     augment: CellAugmentConfig = CellAugmentConfig()

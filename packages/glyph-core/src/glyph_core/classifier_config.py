@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from glyph_core.config import DistributeConfig, OutputsConfig, ProfiledConfig, StrictModel
+from glyph_core.config import DistributeConfig, OutputsConfig, ProfiledConfig, StrictModel, batch_norm_momentum_field
 
 ProfileName = Literal["quick", "long", "full"]
 
@@ -45,11 +45,22 @@ class TransformerConfig(StrictModel):
 
 
 class ResidualCnnConfig(StrictModel):
-    """docs/phase2.md B: residual blocks over the (16, 16, embed_dim) embedding map, then global average pooling."""
+    """docs/phase2.md B: stages of residual blocks over the (16, 16, embed_dim) embedding map, each after
+    the first halving the map and doubling the width, then global average pooling."""
 
-    blocks: int = Field(6, ge=1, le=24)
-    width: int = Field(128, ge=8)
+    stage_blocks: list[int] = Field(
+        default_factory=lambda: [2, 2, 2], min_length=1, max_length=4,
+        description="Residual blocks per stage; a stride-2 convolution starts every stage after the first (16 -> 8 -> 4 cells).",
+    )  # fmt: skip
+    width: int = Field(64, ge=8, description="Channels of the first stage; each later stage doubles them.")
     dropout: float = Field(0.1, ge=0, lt=1)
+    batch_norm_momentum: float = batch_norm_momentum_field()
+
+    @model_validator(mode="after")
+    def _blocks_positive(self) -> ResidualCnnConfig:
+        if min(self.stage_blocks) < 1:
+            raise ValueError(f"every stage needs at least one block, got stage_blocks {self.stage_blocks}")
+        return self
 
 
 class GridModelConfig(StrictModel):
@@ -152,7 +163,7 @@ class LossConfig(StrictModel):
 
 class ScheduleConfig(StrictModel):
     kind: Literal["cosine", "plateau"] = Field("cosine", description="Cosine decay over the run, or ReduceLROnPlateau on val accuracy.")
-    weight_decay: float = Field(0.05, ge=0, description="AdamW decoupled weight decay.")
+    weight_decay: float = Field(0.05, ge=0, description="AdamW decoupled weight decay, on kernels only: never biases, normalization, embedding, position or class-token tables (docs/training.md).")
     final_lr_fraction: float = Field(0.01, ge=0, le=1, description="cosine: the rate ends at learning_rate times this.")
     warmup_epochs: float = Field(0.5, ge=0, description="cosine: linear warm-up of the learning rate (Transformers need it).")
     plateau_factor: float = Field(0.5, gt=0, lt=1)
@@ -187,10 +198,7 @@ class MobileNetConfig(StrictModel):
     alpha: float = Field(1.0, gt=0, description="Width multiplier of MobileNetV3Small.")
     minimalistic: bool = Field(False, description="Keras' minimalistic variant (no squeeze-excite, no hard-swish).")
     dropout: float = Field(0.2, ge=0, lt=1)
-    batch_norm_momentum: float = Field(
-        0.9, gt=0, lt=1,
-        description="Momentum of every BatchNormalization's moving statistics. At Keras' 0.999, or even 0.99, they lag weights that change fast at lr 2e-3, and inference predicted one label for every glyph after a whole pass (bench/README.md).",
-    )  # fmt: skip
+    batch_norm_momentum: float = batch_norm_momentum_field()
 
 
 class BaselineProfile(StrictModel):

@@ -45,6 +45,14 @@ def overlay(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def batch_norm_momentum_field() -> Any:
+    """The one BatchNormalization momentum entry every model with such layers has (Phase 1's cell CNN,
+    Phase 2's residual CNN, the baseline). At Keras' default 0.99 the moving statistics lag weights that
+    change fast at the learning rates used here, and inference predicted one label for every glyph
+    after a whole pass (bench/README.md); 0.9 follows them."""
+    return Field(0.9, gt=0, lt=1, description="Momentum of every BatchNormalization's moving statistics (Keras' 0.99 lags; bench/README.md).")
+
+
 class ProfiledConfig(StrictModel):
     """A training config with profiles as overlays (docs/training.md): ``training`` holds every setting
     a profile may change, with its default, once; each entry of ``profiles`` names only what it changes.

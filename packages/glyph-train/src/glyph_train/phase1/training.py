@@ -1,4 +1,4 @@
-"""Phase 1 model construction and compilation (docs/phase1.md): AdamW with cosine decay on sparse cross-entropy.
+"""Phase 1 model construction and compilation (docs/phase1.md): AdamW (kernels decayed only) with cosine decay on sparse cross-entropy.
 
 The checkpointed loop itself is ``glyph_train.training``.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import keras
 from glyph_core.cell_config import CellModelConfig
 
+from glyph_train.optim import KernelDecayAdamW
 from glyph_train.phase1.backbone import CellBackbone
 from glyph_train.phase1.classifier import CellClassifier
 from glyph_train.training import TrainSettings
@@ -29,7 +30,7 @@ def compile_classifier(model: keras.Model, settings: TrainSettings, weight_decay
         settings.learning_rate, decay_steps=settings.epochs * settings.steps_per_epoch, alpha=final_lr_fraction
     )
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay),
+        optimizer=KernelDecayAdamW(learning_rate=schedule, weight_decay=weight_decay),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )

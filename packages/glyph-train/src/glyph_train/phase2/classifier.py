@@ -72,7 +72,8 @@ def build_backbone(model: GridModelConfig, grid_side: int) -> keras.Model:
         )  # fmt: skip
     c = model.cnn
     return ResidualCnnBackbone(
-        grid_side=grid_side, embed_dim=model.embed_dim, blocks=c.blocks, width=c.width, dropout=c.dropout, name="cnn"
+        grid_side=grid_side, embed_dim=model.embed_dim, stage_blocks=c.stage_blocks, width=c.width, dropout=c.dropout,
+        batch_norm_momentum=c.batch_norm_momentum, name="cnn",
     )
 
 
