@@ -181,3 +181,65 @@ def test_joint_model_trains_saves_and_reloads(tmp_path):
     assert len(restored.trainable_weights) == len(joint.trainable_weights)
     assert len(restored.optimizer.variables) == len(joint.optimizer.variables)
     np.testing.assert_allclose(restored.predict(x, verbose=0)["logits"], before, rtol=1e-5, atol=1e-5)
+
+
+def _label_sets(labels: list[int], twins: list[list[int]]) -> np.ndarray:
+    from glyph_core.store import MAX_TWINS
+
+    sets = np.full((len(labels), 1 + MAX_TWINS), -1, np.int32)
+    sets[:, 0] = labels
+    for i, t in enumerate(twins):
+        sets[i, 1 : 1 + len(t)] = t
+    return sets
+
+
+@pytest.mark.parametrize("kind", ["none", "arcface"])
+def test_twin_aware_loss_is_the_plain_loss_where_a_glyph_has_no_twin(kind):
+    rng = np.random.default_rng(4)
+    logits = (rng.random((6, CLASSES)) * 2 - 1).astype(np.float32) * (16.0 if kind != "none" else 3.0)
+    labels = [0, 1, 2, 3, 4, 0]
+    plain = MarginCrossEntropy(CLASSES, 16.0, kind, 0.2, label_smoothing=0.1)
+    aware = MarginCrossEntropy(CLASSES, 16.0, kind, 0.2, label_smoothing=0.1, twin_aware=True)
+    expected = np.asarray(plain(np.array(labels), logits))
+    np.testing.assert_allclose(np.asarray(aware(_label_sets(labels, [[]] * 6), logits)), expected, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(plain(_label_sets(labels, [[1]] * 6), logits)), expected, rtol=1e-5)  # off: twins ignored
+
+
+def test_twin_aware_loss_does_not_punish_the_twin():
+    # The model splits its belief between the label (0) and its twin (3).
+    logits = np.log(np.array([[0.5, 1e-6, 1e-6, 0.5, 1e-6, 1e-6, 1e-6]], np.float32))
+    sets = _label_sets([0], [[3]])
+    aware = MarginCrossEntropy(CLASSES, 16.0, "none", twin_aware=True)
+    plain = MarginCrossEntropy(CLASSES, 16.0, "none")
+    assert float(aware(sets, logits)) == pytest.approx(0.0, abs=1e-4)
+    assert float(plain(sets, logits)) == pytest.approx(math.log(2), rel=1e-3)
+    import tensorflow as tf
+
+    x = tf.Variable(logits)
+    with tf.GradientTape() as tape:
+        loss = aware(sets, x)
+    grad = tape.gradient(loss, x).numpy()[0]
+    assert abs(grad[3]) < 1e-4 and abs(grad[0]) < 1e-4  # no push from the label towards or away from its twin
+
+
+def test_label_metrics_are_strict_on_label_sets():
+    from glyph_train.phase2.heads import LabelAccuracy, LabelTopK
+
+    sets = _label_sets([0, 1], [[3], []])
+    logits = np.array([[0, 0, 0, 5, 0, 0, 0], [0, 5, 0, 0, 0, 0, 0]], np.float32)  # row 0 predicts the twin
+    top1 = LabelAccuracy()
+    top1.update_state(sets, logits)
+    assert float(top1.result()) == pytest.approx(0.5)
+    top2 = LabelTopK(k=2)
+    top2.update_state(sets, logits + np.eye(2, CLASSES, dtype=np.float32))
+    assert float(top2.result()) == pytest.approx(1.0)
+
+
+def test_label_sets_drop_a_twin_equal_to_the_label():
+    from glyph_train.data.glyphs import GlyphTable
+
+    table = GlyphTable.__new__(GlyphTable)
+    object.__setattr__(table, "label", np.array([2, 5], np.int32))
+    object.__setattr__(table, "twin_labels", np.array([[2, 7, -1], [-1, -1, -1]], np.int32))
+    sets = table.label_sets(np.array([0, 1]))
+    np.testing.assert_array_equal(sets, [[2, -1, 7, -1], [5, -1, -1, -1]])

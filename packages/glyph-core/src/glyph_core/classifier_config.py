@@ -156,6 +156,11 @@ class GridInputConfig(StrictModel):
 
 class LossConfig(StrictModel):
     label_smoothing: float = Field(0.05, ge=0, lt=1)
+    twin_aware: bool = Field(
+        True,
+        description="Train on the label's set: log(p(label) + p(its twins)), twins being labels the same font draws identically; "
+        "false: the label alone. Scoring stays strict and alt-aware either way.",
+    )
     aux_diacritic_weight: float = Field(
         0.1, ge=0, description="Weight of the auxiliary diacritic-presence loss (is a mark; is drawn at mark size); 0 = off."
     )

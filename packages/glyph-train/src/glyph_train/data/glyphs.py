@@ -46,6 +46,14 @@ class GlyphTable:
     def rows_of(self, split: str) -> np.ndarray:
         return np.flatnonzero(self.split == SPLIT_CODES[split])
 
+    def label_sets(self, rows: np.ndarray) -> np.ndarray:
+        """(n, 1 + MAX_TWINS) int32: each row's label, then its twins (a twin equal to the label and padding are -1).
+        What the twin-aware loss accepts as right, and column 0 is what strict accuracy reads."""
+        label = self.label[rows]
+        twins = self.twin_labels[rows]
+        twins = np.where(twins == label[:, None], -1, twins)
+        return np.concatenate([label[:, None], twins], axis=1).astype(np.int32)
+
     def aux_targets(self, rows: np.ndarray) -> np.ndarray:
         """(n, len(AUX_TARGETS)) float32 0/1 targets of the auxiliary diacritic-presence loss."""
         mark = self.char_classes.index("diacritic") if "diacritic" in self.char_classes else -2

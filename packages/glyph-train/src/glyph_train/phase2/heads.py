@@ -36,12 +36,39 @@ class CosineLogits(layers.Layer):
         return {**super().get_config(), "classes": self.classes, "scale": self.scale}
 
 
+def label_column(y_true: Any) -> Any:
+    """(B,) labels, or column 0 of (B, 1 + twins) label sets: the label strict scoring reads."""
+    y = ops.convert_to_tensor(y_true)
+    return y[:, :1] if len(y.shape) == 2 else y
+
+
+@keras.saving.register_keras_serializable(package="glyph_train")
+class LabelAccuracy(keras.metrics.SparseCategoricalAccuracy):
+    """Strict top-1 on label sets: only the true label (column 0) counts."""
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        return super().update_state(label_column(y_true), y_pred, sample_weight)
+
+
+@keras.saving.register_keras_serializable(package="glyph_train")
+class LabelTopK(keras.metrics.SparseTopKCategoricalAccuracy):
+    """Strict top-k on label sets."""
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        return super().update_state(ops.reshape(label_column(y_true), (-1,)), y_pred, sample_weight)
+
+
 @keras.saving.register_keras_serializable(package="glyph_train")
 class MarginCrossEntropy(keras.losses.Loss):
-    """Cross-entropy with label smoothing on sparse labels; on cosine logits, with an additive angular
-    (arcface) or cosine (cosface) margin on the true class. kind "none" is plain smoothed cross-entropy.
+    """Cross-entropy with label smoothing; on cosine logits, with an additive angular (arcface) or cosine
+    (cosface) margin on the true class. kind "none" is plain smoothed cross-entropy.
 
-    ``margin`` is a variable so a callback can warm it up; at margin 0 this is plain cross-entropy on the logits.
+    ``y_true`` is (B,) labels or (B, 1 + twins) label sets (``GlyphTable.label_sets``, -1 padded). With
+    ``twin_aware`` the likelihood is that of the set, log(p(label) + p(twins)): a font that draws two
+    labels identically cannot be told apart, so the model is not pushed away from the twin it rightly
+    sees (docs/training.md). Without it, or without twins, this is the usual loss on the label.
+
+    ``margin`` is a variable so a callback can warm it up; at margin 0 the logits are used as they are.
     """
 
     def __init__(
@@ -52,18 +79,19 @@ class MarginCrossEntropy(keras.losses.Loss):
         margin: float = 0.0,
         label_smoothing: float = 0.0,
         name: str = "margin_cross_entropy",
+        twin_aware: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, **kwargs)
         if kind not in ("none", "arcface", "cosface"):
             raise ValueError(f"margin kind must be none, arcface or cosface, got {kind!r}")
         self.classes, self.scale, self.kind, self.label_smoothing = classes, scale, kind, label_smoothing
+        self.twin_aware = twin_aware
         self.margin = keras.Variable(float(margin), trainable=False, dtype="float32", name="margin")
 
-    def call(self, y_true: Any, y_pred: Any) -> Any:
-        onehot = ops.one_hot(ops.reshape(ops.cast(y_true, "int32"), (-1,)), self.classes)
+    def _margin_logits(self, onehot: Any, y_pred: Any) -> Any:
         if self.kind == "none":
-            return keras.losses.categorical_crossentropy(onehot, y_pred, from_logits=True, label_smoothing=self.label_smoothing)
+            return y_pred
         cos = ops.clip(ops.cast(y_pred, "float32") / self.scale, -1.0 + 1e-7, 1.0 - 1e-7)
         m = ops.convert_to_tensor(self.margin)
         if self.kind == "cosface":
@@ -73,13 +101,27 @@ class MarginCrossEntropy(keras.losses.Loss):
             shifted = cos * ops.cos(m) - sin * ops.sin(m)  # cos(angle + m)
             # Past angle pi - m, cos(angle + m) would rise again: fall back to a linear penalty there.
             target = ops.where(cos > ops.cos(math.pi - m), shifted, cos - m * ops.sin(math.pi - m))
-        logits = self.scale * ops.where(onehot > 0, target, cos)
-        return keras.losses.categorical_crossentropy(onehot, logits, from_logits=True, label_smoothing=self.label_smoothing)
+        return self.scale * ops.where(onehot > 0, target, cos)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        labels = ops.cast(y_true, "int32")
+        if len(labels.shape) == 1:
+            labels = labels[:, None]
+        onehot = ops.one_hot(labels[:, 0], self.classes)
+        logits = self._margin_logits(onehot, y_pred)
+        if not self.twin_aware:
+            return keras.losses.categorical_crossentropy(onehot, logits, from_logits=True, label_smoothing=self.label_smoothing)
+        # Padding (-1) goes to an extra class that is cut off again.
+        accepted = ops.max(ops.one_hot(ops.where(labels >= 0, labels, self.classes), self.classes + 1), axis=1)[:, : self.classes]
+        log_p = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+        set_nll = -ops.logsumexp(ops.where(accepted > 0, log_p, -1e9), axis=-1)
+        # Smoothing as Keras does it: the share label_smoothing of the target spread evenly over all classes.
+        return (1.0 - self.label_smoothing) * set_nll - self.label_smoothing * ops.mean(log_p, axis=-1)
 
     def get_config(self) -> dict[str, Any]:
         return {
             "classes": self.classes, "scale": self.scale, "kind": self.kind, "margin": float(self.margin.numpy()),
-            "label_smoothing": self.label_smoothing, "name": self.name,
+            "label_smoothing": self.label_smoothing, "name": self.name, "twin_aware": self.twin_aware,
         }  # fmt: skip
 
 

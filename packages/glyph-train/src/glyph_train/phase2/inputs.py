@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from glyph_core.classifier_config import GridInputConfig
+from glyph_core.store import MAX_TWINS
 
 from glyph_core.cells import PrimitiveAssigner
 from glyph_train.data.glyph_stream import add_token_noise
@@ -23,7 +24,8 @@ def model_inputs(grids: np.ndarray, table: GlyphTable, rows: np.ndarray) -> dict
 
 
 def model_targets(table: GlyphTable, rows: np.ndarray, aux: bool) -> dict[str, np.ndarray]:
-    targets = {"logits": table.label[rows]}
+    """The label with its twins (``GlyphTable.label_sets``; the loss decides whether twins count) and the auxiliary targets."""
+    targets = {"logits": table.label_sets(rows)}
     if aux:
         targets["diacritic"] = table.aux_targets(rows)
     return targets
@@ -59,7 +61,7 @@ def signature(grid_side: int, aux: bool) -> tuple[Any, Any]:
         "grid": tf.TensorSpec((None, grid_side, grid_side), tf.int32),
         "side": tf.TensorSpec((None, len(SIDE_FEATURES)), tf.float32),
     }
-    targets = {"logits": tf.TensorSpec((None,), tf.int32)}
+    targets = {"logits": tf.TensorSpec((None, 1 + MAX_TWINS), tf.int32)}
     if aux:
         targets["diacritic"] = tf.TensorSpec((None, len(AUX_TARGETS)), tf.float32)
     return inputs, targets

@@ -16,7 +16,7 @@ from glyph_train.data.glyphs import GlyphTable, load_glyph_table, load_grids
 from glyph_core.rasters import RasterStore, open_rasters
 from glyph_core.primitives import load_centroids
 from glyph_train.optim import make_optimizer
-from glyph_train.phase2.heads import MarginCrossEntropy
+from glyph_train.phase2.heads import LabelAccuracy, LabelTopK, MarginCrossEntropy
 from glyph_train.training import TrainSettings
 
 MONITOR = "val_logits_accuracy"  # early stopping and best.keras follow the label head's val accuracy
@@ -54,7 +54,9 @@ def compile_phase2(model: keras.Model, config: Phase2Config, profile: Phase2Prof
     """AdamW (cosine or plateau), smoothed cross-entropy with the margin in the loss, the auxiliary loss, top-1/top-5."""
     margin = profile.margin
     losses: dict[str, Any] = {
-        "logits": MarginCrossEntropy(classes, margin.scale, margin.kind, 0.0, config.loss.label_smoothing, name="label_loss")
+        "logits": MarginCrossEntropy(
+            classes, margin.scale, margin.kind, 0.0, config.loss.label_smoothing, name="label_loss", twin_aware=config.loss.twin_aware
+        )
     }
     weights = {"logits": 1.0}
     if config.loss.aux_diacritic_weight > 0:
@@ -65,8 +67,8 @@ def compile_phase2(model: keras.Model, config: Phase2Config, profile: Phase2Prof
         loss=losses,
         loss_weights=weights,
         metrics={"logits": [
-            keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-            keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5"),
+            LabelAccuracy(name="accuracy"),
+            LabelTopK(k=5, name="top5"),
         ]},
     )  # fmt: skip
 
