@@ -243,3 +243,24 @@ def test_label_sets_drop_a_twin_equal_to_the_label():
     object.__setattr__(table, "twin_labels", np.array([[2, 7, -1], [-1, -1, -1]], np.int32))
     sets = table.label_sets(np.array([0, 1]))
     np.testing.assert_array_equal(sets, [[2, -1, 7, -1], [5, -1, -1, -1]])
+
+
+def test_joint_fine_tuning_keeps_phase1_batch_norm_statistics_and_trains_its_convolutions():
+    from glyph_train.phase1.training import build_classifier
+
+    phase1 = build_classifier(VOCAB, 8, CellModelConfig(conv_filters=[4], hidden_units=8))
+    phase2 = build_grid_classifier(tiny_model(), MarginConfig(), VOCAB, SIDE, CLASSES, aux=True)
+    joint = JointClassifier(phase1, phase2, train_phase1="all")
+    norms = [layer for layer in phase1._flatten_layers(include_self=False) if isinstance(layer, keras.layers.BatchNormalization)]
+    convs = [layer for layer in phase1._flatten_layers(include_self=False) if isinstance(layer, keras.layers.Conv2D)]
+    assert norms and convs
+    stats = [keras.ops.convert_to_numpy(n.moving_mean).copy() for n in norms]
+    kernels = [keras.ops.convert_to_numpy(c.kernel).copy() for c in convs]
+    rng = np.random.default_rng(2)
+    x = {"raster": rng.integers(0, 2, (4, 128, 128, 1)).astype(np.float32), "side": rng.random((4, 5)).astype(np.float32)}
+    y = {"logits": np.arange(4, dtype=np.int32), "diacritic": np.zeros((4, 2), np.float32)}
+    compile_for_test(joint, MarginConfig())
+    joint.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    for norm, before in zip(norms, stats):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(norm.moving_mean), before)
+    assert any(not np.array_equal(keras.ops.convert_to_numpy(c.kernel), k) for c, k in zip(convs, kernels))

@@ -69,6 +69,12 @@ class JointClassifier(keras.Model):
         grid = CellsToGrid(side_cells, name="soft_grid")(probabilities)
         outputs = phase2.head(phase2.backbone(phase2.embedding([grid, cues])))
         super().__init__(inputs={"raster": raster, "side": cues}, outputs=outputs, **kwargs)
+        # Phase 1's BatchNormalization keeps the statistics it learned on its own cell mix: over whole
+        # grids, mostly empty cells, batch statistics would drag them away from what the weights expect.
+        # A BatchNormalization layer that is not trainable runs in inference mode in Keras 3.
+        for layer in phase1._flatten_layers(include_self=False):
+            if isinstance(layer, layers.BatchNormalization):
+                layer.trainable = False
         if train_phase1 == "head":
             # Each layer is frozen itself: on a reloaded model, setting the backbone's flag alone leaves its
             # layers trainable, and the saved optimizer state would no longer match the trainable variables.
