@@ -90,3 +90,30 @@ def test_the_stream_is_seeded_and_resumes_at_the_same_batch():
     assert len(np.unique(per_pass)) == 48
     with pytest.raises(ValueError, match="cannot fill one batch"):
         GlyphBatches(rows[:4], 8, seed=0, prepare=prepare)
+
+
+def test_token_noise_draws_from_phase1s_measured_confusions():
+    from glyph_train.data.token_confusion import measure_confusions
+
+    rng = np.random.default_rng(3)
+    vocab = 50
+    exact = rng.integers(1, vocab, (300, 16, 16)).astype(np.int32)
+    exact[:, 8:] = 0
+    predicted = exact.copy()
+    # Phase 1 turns 7 into 8 (three times in four) or 9, never anything else; 20 it never gets wrong.
+    sevens = np.argwhere(exact == 7)
+    for i, (g, r, c) in enumerate(sevens):
+        predicted[g, r, c] = 9 if i % 4 == 0 else 8
+    predicted[exact == 11] = 0  # a cell lost to empty is no token swap
+    confusions = measure_confusions(exact, predicted, vocab)
+    assert confusions.confused_share == pytest.approx(len(sevens) / (exact != 0).sum())
+    grids = np.zeros((400, 16, 16), np.int32)
+    grids[:, :4] = 7
+    grids[:, 4:8] = 20
+    noisy = add_token_noise(grids, 0.2, 0.3, vocab, np.random.default_rng(4), confusions)
+    from_seven = noisy[(grids == 7) & (noisy != grids)]
+    assert set(np.unique(from_seven)) == {8, 9}
+    assert 0.68 < (from_seven == 8).mean() < 0.82
+    from_twenty = noisy[(grids == 20) & (noisy != grids)]  # never confused: any other non-empty id
+    assert len(np.unique(from_twenty)) > 30 and not (from_twenty == 20).any() and from_twenty.min() >= 1
+    assert (noisy[grids == 0] == 0).all()

@@ -141,7 +141,12 @@ class GridInputConfig(StrictModel):
         default_factory=lambda: [0.02, 0.05],
         min_length=2,
         max_length=2,
-        description="Per glyph, this share of tokens (drawn from [low, high]) becomes a random non-empty primitive; [0, 0] = off.",
+        description="Per glyph, this share of non-empty tokens (drawn from [low, high]) becomes another non-empty primitive; [0, 0] = off.",
+    )
+    token_noise_from: Literal["confusions", "uniform"] = Field(
+        "confusions",
+        description="confusions: the replacement is drawn from Phase 1's measured confusions on the train split "
+        "(exact grids vs predicted ones); uniform: any non-empty primitive.",
     )
     raster_augment: RasterAugmentConfig = RasterAugmentConfig()
     prefetch_batches: int = Field(8, ge=1)

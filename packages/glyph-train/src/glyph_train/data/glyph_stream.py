@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from glyph_train.data.token_confusion import TokenConfusions
+
 # prepare(rows, rng) -> (inputs, targets) for one batch; structures of NumPy arrays.
 Prepare = Callable[[np.ndarray, np.random.Generator], tuple[Any, Any]]
 
@@ -49,8 +51,11 @@ class GlyphBatches:
         return data.prefetch(prefetch)
 
 
-def add_token_noise(grids: np.ndarray, low: float, high: float, primitives: int, rng: np.random.Generator) -> np.ndarray:
-    """Replace a share of each grid's non-empty tokens, drawn from [low, high] per grid, by random non-empty ids.
+def add_token_noise(
+    grids: np.ndarray, low: float, high: float, primitives: int, rng: np.random.Generator, confusions: TokenConfusions | None = None
+) -> np.ndarray:
+    """Replace a share of each grid's non-empty tokens, drawn from [low, high] per grid, by other non-empty ids:
+    as Phase 1 confuses them (``confusions``), or uniformly when none are given.
 
     Only non-empty cells are touched: Phase 1 confuses one stroke piece with another, while it
     practically never calls a blank cell ink (empty false-positive rate ~0), which is the error this
@@ -61,5 +66,8 @@ def add_token_noise(grids: np.ndarray, low: float, high: float, primitives: int,
     out = np.array(grids, copy=True)
     rates = rng.uniform(low, high, size=(len(out), 1, 1))
     hit = (out != 0) & (rng.random(out.shape) < rates)
-    out[hit] = rng.integers(1, primitives, size=int(hit.sum()))
+    if confusions is None:
+        out[hit] = rng.integers(1, primitives, size=int(hit.sum()))
+    else:
+        out[hit] = confusions.draw(out[hit], rng)
     return out

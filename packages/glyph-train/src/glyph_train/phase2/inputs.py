@@ -16,6 +16,7 @@ from glyph_core.cells import PrimitiveAssigner
 from glyph_train.data.glyph_stream import add_token_noise
 from glyph_train.data.glyphs import AUX_TARGETS, SIDE_FEATURES, GlyphTable, PackedRasters
 from glyph_train.data.raster_augment import augment_rasters
+from glyph_train.data.token_confusion import TokenConfusions
 
 
 def model_inputs(grids: np.ndarray, table: GlyphTable, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -42,6 +43,7 @@ class GridPreparer:
     aux: bool
     rasters: PackedRasters | None = None  # needed when raster augmentation is on
     assigner: PrimitiveAssigner | None = None
+    confusions: TokenConfusions | None = None  # where token noise draws from; None: uniformly
 
     def __call__(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         grids = self.grids[rows].copy()
@@ -50,7 +52,7 @@ class GridPreparer:
             if len(chosen):
                 grids[chosen] = self.assigner.assign(masks[chosen])
         low, high = self.config.token_noise
-        grids = add_token_noise(grids, low, high, self.vocab, rng)
+        grids = add_token_noise(grids, low, high, self.vocab, rng, self.confusions)
         return model_inputs(grids, self.table, rows), model_targets(self.table, rows, self.aux)
 
 

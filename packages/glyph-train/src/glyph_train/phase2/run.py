@@ -20,6 +20,7 @@ from glyph_core.classifier_config import Phase2Config
 
 from glyph_train.data.glyph_stream import GlyphBatches
 from glyph_train.data.glyphs import PackedRasters
+from glyph_train.data.token_confusion import TokenConfusions, measure_confusions
 from glyph_train.distribute import distributed_batches
 from glyph_train.optim import schedule_callbacks
 from glyph_train.phase1.evaluate import model_hash
@@ -102,6 +103,7 @@ class Phase2Task(TrainingTask):
             table, self.train_grids, config.input, data.vocab, self.aux,
             rasters=PackedRasters(source, self.train_rows) if augmenting and not state.finished else None,
             assigner=PrimitiveAssigner(data.centroids, source.cell_size) if augmenting else None,
+            confusions=self.confusions() if config.input.token_noise_from == "confusions" else None,
         )  # fmt: skip
 
         def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
@@ -115,6 +117,13 @@ class Phase2Task(TrainingTask):
         if self.profile.margin.kind != "none":
             callbacks.append(MarginWarmup(label_loss(model), self.profile.margin))
         return Datasets(distributed_batches(self.strategy, make_dataset, self.profile.batch_size), val_data, callbacks)
+
+    def confusions(self) -> TokenConfusions:
+        """Phase 1's confusions on the train split, measured once per run."""
+        if not hasattr(self, "_confusions"):
+            rows, data = self.train_rows, self.data
+            self._confusions = measure_confusions(data.true_grids[rows], data.predicted_grids[rows], data.vocab)
+        return self._confusions
 
     def load_best(self, path: Path) -> keras.Model:
         return load_grid_classifier(path)
@@ -146,7 +155,10 @@ class Phase2Task(TrainingTask):
         }  # fmt: skip
 
     def training_extras(self, result: FitResult) -> dict[str, Any]:
-        return {"train_grids": self.config.input.train_grids}
+        extras: dict[str, Any] = {"train_grids": self.config.input.train_grids, "token_noise_from": self.config.input.token_noise_from}
+        if self.config.input.token_noise_from == "confusions":
+            extras["phase1_confused_share"] = self.confusions().confused_share  # non-empty train cells Phase 1 swaps
+        return extras
 
     def run_record(self, result: FitResult, metrics: dict[str, Any], metrics_path: Path) -> dict[str, Any]:
         joint = self.joint
