@@ -84,7 +84,9 @@ def test_first_run_runs_every_stage_and_evaluates_three_ways(pipeline_run):
         test = way["splits"]["test"]
         assert test["count"] > 0
         assert test["top1_strict"] <= test["top1_alt"] <= test["top5_alt"]
-        assert 0 < test["strict_ceiling"] <= 1
+        assert 0 < test["expected_strict_ceiling"] <= 1 and test["intervals"]["designs"] >= 2
+        low, high = test["intervals"]["top1_alt"]
+        assert low <= test["top1_alt"] <= high
     # End to end costs Phase 1 on every cell on top of Phase 2.
     ways = result["ways"]
     assert ways["end_to_end"]["flops"] > ways["phase2_true_grids"]["flops"]

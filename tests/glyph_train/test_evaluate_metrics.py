@@ -9,11 +9,12 @@ from sklearn.metrics import f1_score
 from glyph_train.evaluate.metrics import (
     CHAR_CLASS,
     DESIGN,
-    DIACRITICS,
+    MARKS,
     FONT,
     LIGATURES,
     UNKNOWN_GROUP,
     Grouping,
+    design_intervals,
     glyph_metrics,
     map_labels,
     split_unknown,
@@ -47,7 +48,7 @@ def metrics(topk=TOPK, min_group_size=3, top_confusions=3):
     return glyph_metrics(
         topk, TRUE, TWINS, NUM_CLASSES,
         breakdowns={CHAR_CLASS: CLASSES, FONT: FONTS, DESIGN: DESIGNS},
-        subsets={DIACRITICS: CLASSES.ids == 1, LIGATURES: CLASSES.ids == 2},
+        subsets={MARKS: CLASSES.ids == 1, LIGATURES: CLASSES.ids == 2},
         min_group_size=min_group_size, top_confusions=top_confusions,
     )  # fmt: skip
 
@@ -70,7 +71,7 @@ def test_accuracies_and_ceilings():
     assert m["top1_alt"] == pytest.approx(5 / 10)
     assert m["top5_strict"] == pytest.approx(7 / 10)
     assert m["top5_alt"] == pytest.approx(8 / 10)
-    assert m["strict_ceiling"] == pytest.approx(6 / 10)
+    assert m["twin_free_share"] == pytest.approx(6 / 10)
     assert m["expected_strict_ceiling"] == pytest.approx((6 * 1 + 3 * 1 / 2 + 1 / 3) / 10)
 
 
@@ -134,7 +135,7 @@ def test_summary_leaves_out_small_groups_and_is_none_without_any():
 
 def test_subsets_and_none_when_empty():
     m = metrics()
-    assert m["subsets"][DIACRITICS] == {
+    assert m["subsets"][MARKS] == {
         "count": 3, "top1_strict": pytest.approx(1 / 3), "top1_alt": pytest.approx(1 / 3), "top5_alt": pytest.approx(2 / 3),
     }  # fmt: skip
     assert m["subsets"][LIGATURES] == {"count": 0, "top1_strict": None, "top1_alt": None, "top5_alt": None}
@@ -166,10 +167,10 @@ def test_result_is_plain_json():
 
 def test_empty_split_gives_none_not_nan():
     m = glyph_metrics(np.zeros((0, 5), dtype=int), np.zeros(0, dtype=int), np.zeros((0, 2), dtype=int), NUM_CLASSES,
-                      breakdowns={FONT: Grouping(np.zeros(0, dtype=int), ["Amiri"])}, subsets={DIACRITICS: np.zeros(0, dtype=bool)},
+                      breakdowns={FONT: Grouping(np.zeros(0, dtype=int), ["Amiri"])}, subsets={MARKS: np.zeros(0, dtype=bool)},
                       min_group_size=1, top_confusions=5)  # fmt: skip
     assert m["count"] == 0
-    for key in ("top1_strict", "top1_alt", "top5_strict", "top5_alt", "strict_ceiling", "expected_strict_ceiling", "macro_f1", "weighted_f1", "macro_f1_alt"):
+    for key in ("top1_strict", "top1_alt", "top5_strict", "top5_alt", "twin_free_share", "expected_strict_ceiling", "macro_f1", "weighted_f1", "macro_f1_alt"):
         assert m[key] is None, key
     assert m["breakdowns"][FONT]["groups"] == [] and m["top_confusions"] == []
     assert plain_json_types(m)
@@ -187,3 +188,25 @@ def test_labels_of_an_external_store_in_the_model_space():
     assert to_label_space(true_from[known], mapping).tolist() == [1, 0, 2]
     twins_from = np.array([[1, -1], [4, 2], [5, 0]])
     assert to_label_space(twins_from, mapping).tolist() == [[-1, -1], [-1, 0], [-1, 1]]
+
+
+def test_design_intervals_resample_designs_not_glyphs():
+    # Three designs of 100 glyphs at 90%, 50% and 10%: the overall 50% is very uncertain at the design level.
+    design = np.repeat([0, 1, 2], 100)
+    hits = np.concatenate([np.arange(100) < 90, np.arange(100) < 50, np.arange(100) < 10]).astype(float)
+    out = design_intervals(design, {"top1": hits}, resamples=2000, seed=1)
+    low, high = out["top1"]
+    assert out["designs"] == 3 and low < 0.25 and high > 0.75  # a glyph-level interval would be about +-6 points
+    same = design_intervals(design, {"top1": np.ones(300)}, resamples=200)
+    assert same["top1"] == [1.0, 1.0]
+    assert design_intervals(np.zeros(10, int), {"top1": np.ones(10)}, resamples=200)["top1"] is None  # one design: no interval
+    again = design_intervals(design, {"top1": hits}, resamples=2000, seed=1)
+    assert again == out  # seeded
+
+
+def test_metrics_carry_intervals_over_the_design_breakdown():
+    m = metrics()
+    assert m["intervals"]["designs"] == 3  # naskh, kufi and the unknown design
+    for key in ("top1_strict", "top1_alt", "top5_strict", "top5_alt"):
+        low, high = m["intervals"][key]
+        assert 0 <= low <= m[key] <= high <= 1

@@ -60,9 +60,13 @@ def test_comparison_table_row_per_way(result):
     table = comparison_table(result, "test")
     lines = table.splitlines()
     assert len(lines) == 4 and len({len(line) for line in lines}) == 1  # header, rule, two ways, padded alike
-    assert cells(table, "phase2_true_grids") == [
-        "phase2_true_grids", "1.2M", "35.4 MFLOPs", "35.4 MFLOPs", "30.00%", "50.00%", "60.00%", "70.00%", "80.00%", "35.00%",
-        "33.33%", "n/a", "46.67 ± 13.33%",
+    row = cells(table, "phase2_true_grids")
+    low, high = result["ways"]["phase2_true_grids"]["splits"]["test"]["intervals"]["top1_strict"]
+    assert row[4] == f"30.00% [{100 * low:.1f}-{100 * high:.1f}]" and low <= 0.3 <= high
+    assert row[5].startswith("50.00% [")
+    assert row[:4] + row[6:] == [
+        "phase2_true_grids", "1.2M", "35.4 MFLOPs", "35.4 MFLOPs", "78.33%", "70.00%", "80.00%", "35.00%",
+        "33.33%", "n/a", "n/a", "46.67 ± 13.33%",
     ]  # fmt: skip
     assert cells(table, "baseline")[1:3] == ["980", "n/a"]
     val = comparison_table(result, "val")
@@ -85,7 +89,8 @@ def test_markdown_report(result, tmp_path):
     figure = tmp_path / "figures" / "per_class_test.png"
     path = write_markdown(tmp_path / "report.md", result, {"per-class accuracy": figure})
     text = path.read_text()
-    assert cells(text, "phase2_true_grids")[4:6] == ["30.00%", "50.00%"]
+    comparison = text[text.index("## Comparison") :]
+    assert [c.split(" [")[0] for c in cells(comparison, "phase2_true_grids")[4:6]] == ["30.00%", "50.00%"]
     assert "### test" in text and "### val" in text
     assert "![per-class accuracy](figures/per_class_test.png)" in text
     assert cells(text, "letter")[:3] == ["letter", "6", "66.67%"]  # per char class, first way's column
@@ -93,7 +98,11 @@ def test_markdown_report(result, tmp_path):
     assert cells(text, "alef")[:2] == ["alef", "x5"]
     worst = text[text.index("### Worst 10 fonts") :]
     assert worst.index("| Noto") < worst.index("| Amiri")  # 40% before 60%
-    assert cells(text, "phase2_true_grids", "diacritics")[2:] == ["3", "33.33%", "33.33%", "66.67%"]
+    assert cells(text, "phase2_true_grids", "marks")[2:] == ["3", "33.33%", "33.33%", "66.67%"]
+    headline = text[text.index("## Headline") : text.index("## Comparison")]
+    assert cells(headline, "phase2_true_grids", "test")[2:4] == ["3", "10"]  # naskh, kufi and the unknown design; 10 glyphs
+    assert cells(headline, "phase2_true_grids", "val") and cells(headline, "baseline", "test")
+    assert "expected strict ceiling" in text and "strict ceiling*: share" not in text
     assert cells(text, "baseline", "ligatures")[2:] == ["0", "n/a", "n/a", "n/a"]
     external = text[text.index("## External sources") :]
     assert "### old_fonts" in external and "5 glyphs have a label the model does not know" in external

@@ -280,3 +280,6 @@ class EvaluateConfig(StrictModel):
     top_k: int = Field(5, ge=2)
     top_confusions: int = Field(12, ge=1, description="Confusion pairs drawn side by side in the report.")
     min_font_glyphs: int = Field(20, ge=1, description="Fonts with fewer evaluated glyphs are left out of the per-font spread.")
+    bootstrap_resamples: int = Field(
+        1000, ge=0, description="Resamples of design groups behind the 95% intervals of the top-k shares; 0 = no intervals."
+    )

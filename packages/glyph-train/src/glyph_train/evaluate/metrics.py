@@ -18,7 +18,11 @@ UNKNOWN_GROUP = "(unknown)"  # the group of rows whose attribute id is -1
 
 # Breakdown and subset names the report reads; the caller builds them under these keys.
 CHAR_CLASS, FONT, DESIGN = "char_class", "font", "design"
-DIACRITICS, LIGATURES = "diacritics", "ligatures"
+# Marks (the diacritic char class) and other glyphs drawn at mark size are reported apart: the first
+# are a label question, the second a size question.
+MARKS, SMALL_GLYPHS, LIGATURES = "marks", "small glyphs", "ligatures"
+INTERVAL_LEVEL = 0.95
+INTERVAL_METRICS = ("top1_strict", "top1_alt", "top5_strict", "top5_alt")
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,33 @@ def _top_confusions(true: np.ndarray, predicted: np.ndarray, errors: np.ndarray,
     return [{"true": int(pairs[i] // num_classes), "predicted": int(pairs[i] % num_classes), "count": int(counts[i])} for i in order]
 
 
+def design_intervals(
+    design: np.ndarray, hits: Mapping[str, np.ndarray], resamples: int, seed: int = 0, level: float = INTERVAL_LEVEL
+) -> dict[str, Any]:
+    """Percentile bootstrap intervals of per-glyph shares, resampling design groups (not glyphs) with replacement.
+
+    Glyphs of one design succeed or fail together, so a glyph-level interval would be far too narrow
+    when a split holds a dozen designs. ``design`` (N,) ids, -1 (unknown) counted as one more group;
+    ``hits`` maps a metric name to an (N,) 0/1 array. Intervals are None with fewer than two designs.
+    """
+    design = np.asarray(design, dtype=np.int64)
+    _, slots = np.unique(design, return_inverse=True)
+    groups = int(slots.max()) + 1 if len(slots) else 0
+    out: dict[str, Any] = {"designs": groups, "resamples": resamples, "level": level}
+    if groups < 2 or resamples < 1:
+        return out | {name: None for name in hits}
+    count = np.bincount(slots, minlength=groups).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    drawn = rng.integers(0, groups, size=(resamples, groups))
+    weights = np.stack([np.bincount(row, minlength=groups) for row in drawn]).astype(np.float64)  # (B, groups)
+    tail = 100 * (1 - level) / 2
+    for name, hit in hits.items():
+        right = np.bincount(slots, weights=np.asarray(hit, dtype=np.float64), minlength=groups)
+        shares = (weights @ right) / (weights @ count)
+        out[name] = [float(np.percentile(shares, tail)), float(np.percentile(shares, 100 - tail))]
+    return out
+
+
 def glyph_metrics(
     topk: np.ndarray,
     true: np.ndarray,
@@ -146,6 +177,7 @@ def glyph_metrics(
     subsets: Mapping[str, np.ndarray],
     min_group_size: int,
     top_confusions: int,
+    bootstrap_resamples: int = 1000,
 ) -> dict[str, Any]:
     """Accuracy, F1, ceilings, per-group and per-subset accuracy, per-class accuracy and top confusions.
 
@@ -153,10 +185,12 @@ def glyph_metrics(
     maps a name to an (N,) bool mask. Shares are None where no row counts (never NaN), so the
     result can be written as strict JSON.
 
-    - ``strict_ceiling``: share of rows with no twin, the rows on which strict top-1 can be earned
-      for sure; an outline shared with a twin is right for the true label only by luck.
+    - ``twin_free_share``: share of rows with no twin (not a ceiling: a model can earn strict top-1 on a
+      twin row by luck).
     - ``expected_strict_ceiling``: mean of 1 / (1 + twins) over rows, the strict top-1 of a model that
       is always alt-aware right and picks uniformly among the indistinguishable labels.
+    - ``intervals``: 95% bootstrap intervals over design groups (``design_intervals``) of the four
+      top-k shares, when a ``DESIGN`` breakdown is given.
     """
     topk = np.asarray(topk, dtype=np.int64)
     true = np.asarray(true, dtype=np.int64)
@@ -179,7 +213,7 @@ def glyph_metrics(
         "top5_strict": _share(strict_top5.sum(), n),
         "top1_alt": _share(alt_top1.sum(), n),
         "top5_alt": _share(alt_top5.sum(), n),
-        "strict_ceiling": _share((twin_count == 0).sum(), n),
+        "twin_free_share": _share((twin_count == 0).sum(), n),
         "expected_strict_ceiling": _share((1.0 / (1 + twin_count)).sum(), n),
         "macro_f1": strict_f1["macro"],
         "weighted_f1": strict_f1["weighted"],
@@ -192,4 +226,9 @@ def glyph_metrics(
             "top1_alt": (alt_right[present] / support[present]).tolist(),
         },
         "top_confusions": _top_confusions(true, top1, ~alt_top1, num_classes, top_confusions),
-    }
+        **({"intervals": design_intervals(
+            breakdowns[DESIGN].ids,
+            {"top1_strict": strict_top1, "top1_alt": alt_top1, "top5_strict": strict_top5, "top5_alt": alt_top5},
+            bootstrap_resamples,
+        )} if DESIGN in breakdowns else {}),
+    }  # fmt: skip

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from glyph_train.evaluate.metrics import CHAR_CLASS, DESIGN, DIACRITICS, FONT, LIGATURES, UNKNOWN_GROUP
+from glyph_train.evaluate.metrics import CHAR_CLASS, DESIGN, FONT, LIGATURES, MARKS, SMALL_GLYPHS, UNKNOWN_GROUP
 from glyph_train.figures import pyplot
 
 SPLIT_ORDER = ("test", "val")  # the report leads with the held-out split
@@ -24,8 +24,11 @@ UNKNOWN_LABELS_SHOWN = 20
 CONFUSION_PAIRS_PER_ROW = 4
 LEGEND = (
     "*strict*: only the true label counts. *alt-aware*: a twin (another label the same font draws with an "
-    "identical outline) counts too. *strict ceiling*: share of glyphs without a twin. Shares of glyphs, and F1, "
-    "in percent; per-design: mean ± std over designs with enough glyphs. *FLOPs*: one glyph alone (end to end: "
+    "identical outline) counts too. [a-b]: 95% bootstrap interval over design groups (glyphs of one design "
+    "succeed or fail together). *expected strict ceiling*: the strict top-1 of a model that is always alt-aware "
+    "right and guesses among a glyph's twins. *marks*: the diacritic char class; *small glyphs*: other glyphs "
+    "drawn at mark size. Shares of glyphs, and F1, in percent; per-design: mean ± std over designs with "
+    "enough glyphs. *FLOPs*: one glyph alone (end to end: "
     "Phase 1 on all 256 cells); *FLOPs amortized*: the average over the glyphs evaluated here, where end to end "
     "runs Phase 1 once per distinct cell pattern."
 )
@@ -105,10 +108,18 @@ def _splits(result: Mapping[str, Any]) -> list[str]:
     return [s for s in SPLIT_ORDER if s in present] + sorted(present - set(SPLIT_ORDER))
 
 
+def _with_interval(m: Mapping[str, Any], key: str) -> str:
+    """A share and its design-bootstrap interval, e.g. ``61.20% [48.1-70.3]``."""
+    interval = m.get("intervals", {}).get(key)
+    if m.get(key) is None or not interval:
+        return _percent(m.get(key))
+    return f"{_percent(m[key])} [{100 * interval[0]:.1f}-{100 * interval[1]:.1f}]"
+
+
 def comparison_table(result: Mapping[str, Any], split: str = "test") -> str:
-    """One markdown row per way evaluated on ``split``: size, accuracy, ceilings, F1, subsets, design spread."""
-    header = ["way", "params", "FLOPs", "FLOPs amortized", "top-1 strict", "top-1 alt", "strict ceiling", "top-5 strict", "top-5 alt",
-              "macro F1", "diacritics top-1 alt", "ligatures top-1 alt", "per-design top-1 alt"]  # fmt: skip
+    """One markdown row per way evaluated on ``split``: size, accuracy with intervals, ceiling, F1, subsets, design spread."""
+    header = ["way", "params", "FLOPs", "FLOPs amortized", "top-1 strict", "top-1 alt", "expected strict ceiling", "top-5 strict",
+              "top-5 alt", "macro F1", "marks top-1 alt", "small glyphs top-1 alt", "ligatures top-1 alt", "per-design top-1 alt"]  # fmt: skip
     rows = []
     for name, way, m in _ways_with(result, split):
         subsets = m.get("subsets", {})
@@ -116,12 +127,29 @@ def comparison_table(result: Mapping[str, Any], split: str = "test") -> str:
         rows.append([
             name, human_params(way.get("params")), human_flops(way.get("flops")),
             human_flops(way.get("flops_amortized", way.get("flops"))),
-            _percent(m["top1_strict"]), _percent(m["top1_alt"]), _percent(m["strict_ceiling"]),
+            _with_interval(m, "top1_strict"), _with_interval(m, "top1_alt"), _percent(m["expected_strict_ceiling"]),
             _percent(m["top5_strict"]), _percent(m["top5_alt"]), _percent(m["macro_f1"]),
-            _percent(subsets.get(DIACRITICS, {}).get("top1_alt")), _percent(subsets.get(LIGATURES, {}).get("top1_alt")),
+            *(_percent(subsets.get(subset, {}).get("top1_alt")) for subset in (MARKS, SMALL_GLYPHS, LIGATURES)),
             _spread(design and design["summary"]),
         ])  # fmt: skip
     return markdown_table(header, rows)
+
+
+def headline_table(result: Mapping[str, Any]) -> str:
+    """The one table to read first: per way and held-out split, the top-1 / top-5 shares strict and
+    alt-aware with their intervals, the per-design mean beside the per-glyph share, and how many
+    designs and glyphs the numbers rest on."""
+    header = ["way", "split", "designs", "glyphs", "top-1 strict", "top-1 alt", "top-5 strict", "top-5 alt", "per-design top-1 alt"]
+    rows = []
+    for split in _splits(result):
+        for name, _, m in _ways_with(result, split):
+            design = (m.get("breakdowns", {}).get(DESIGN) or {}).get("summary")
+            designs = m.get("intervals", {}).get("designs")
+            rows.append([
+                name, split, str(designs) if designs is not None else "n/a", f"{m['count']:,}",
+                *(_with_interval(m, key) for key in ("top1_strict", "top1_alt", "top5_strict", "top5_alt")), _spread(design),
+            ])  # fmt: skip
+    return markdown_table(header, rows, text_columns=2)
 
 
 def _breakdown_table(result: Mapping[str, Any], split: str, breakdown: str, title: str) -> str:
@@ -194,7 +222,7 @@ def write_markdown(path: Path | str, result: Mapping[str, Any], figures: Mapping
     external sources, and links to ``figures`` (title -> file), relative to the report."""
     path = Path(path)
     splits = _splits(result)
-    lines = ["# Glyph classifier evaluation", "", LEGEND, "", "## Comparison", ""]
+    lines = ["# Glyph classifier evaluation", "", LEGEND, "", "## Headline", "", headline_table(result), "", "## Comparison", ""]
     for split in splits:
         lines += [f"### {split}", "", comparison_table(result, split), ""]
     if figures:

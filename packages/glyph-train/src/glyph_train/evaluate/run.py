@@ -24,7 +24,7 @@ from glyph_core.rasters import RasterStore, open_rasters
 from glyph_core.primitives import load_centroids
 from glyph_train.evaluate import report
 from glyph_train.evaluate.metrics import (
-    CHAR_CLASS, DESIGN, DIACRITICS, FONT, LIGATURES, Grouping, glyph_metrics, map_labels, split_unknown, to_label_space,
+    CHAR_CLASS, DESIGN, FONT, LIGATURES, MARKS, SMALL_GLYPHS, Grouping, glyph_metrics, map_labels, split_unknown, to_label_space,
 )  # fmt: skip
 from glyph_train.evaluate.ways import Way, build_ways
 from glyph_train.predict import top_k
@@ -49,10 +49,8 @@ class EvaluateSummary:
 
 
 def headline(result: dict[str, Any]) -> str:
-    """The comparison table of the held-out split (test when evaluated, else the first split)."""
-    splits = next(iter(result["ways"].values()))["splits"] if result["ways"] else {}
-    split = "test" if "test" in splits else next(iter(splits), "test")
-    return f"{split} designs\n{report.comparison_table(result, split)}"
+    """The table printed when evaluation ends: every way on every evaluated split, with intervals."""
+    return f"held-out designs (95% intervals over design groups)\n{report.headline_table(result)}"
 
 
 def font_names(table: GlyphTable) -> list[str]:
@@ -104,7 +102,7 @@ def source_metrics(
         ranked = score_rows(ways, source, table, rows, config.top_k)
         true = to_label_space(table.label[rows], mapping)
         twins = to_label_space(table.twin_labels[rows], mapping)
-        mark = table.aux_targets(rows).any(axis=1)
+        mark_class, mark_size = table.aux_targets(rows).astype(bool).T  # a mark; drawn at mark size
         ligature = table.char_class[rows] == (table.char_classes.index("ligature") if "ligature" in table.char_classes else -2)
         breakdowns = {
             CHAR_CLASS: Grouping(table.char_class[rows], table.char_classes),
@@ -113,8 +111,8 @@ def source_metrics(
         }
         for way in ways:
             per_way[way.name][split] = glyph_metrics(
-                ranked[way.name], true, twins, len(model_labels), breakdowns, {DIACRITICS: mark, LIGATURES: ligature},
-                config.min_font_glyphs, config.top_confusions,
+                ranked[way.name], true, twins, len(model_labels), breakdowns, {MARKS: mark_class, SMALL_GLYPHS: mark_size & ~mark_class, LIGATURES: ligature},
+                config.min_font_glyphs, config.top_confusions, config.bootstrap_resamples,
             )  # fmt: skip
     unknown_total["labels"] = dict(sorted(unknown_total["labels"].items(), key=lambda kv: (-kv[1], kv[0])))
     return per_way, unknown_total, rows_of
