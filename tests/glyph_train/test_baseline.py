@@ -10,6 +10,7 @@ from glyph_core.store import StoreError
 
 from glyph_train.baseline.model import RasterBackbone, RasterClassifier, build_baseline, load_baseline
 from glyph_train.baseline.run import run_baseline
+from glyph_train.data.glyphs import SIDE_FEATURES
 from glyph_train.task import METRICS_FILE
 from glyph_train.training import BEST, LAST, STATE, CheckpointAndStop
 from train_helpers import check_save_and_reload
@@ -26,7 +27,8 @@ def tiny_baseline(root, **overrides) -> BaselineConfig:
 
 def test_model_shape_and_the_plan_size():
     model = build_baseline(1000, 128, MobileNetConfig())
-    assert model.input.shape == (None, 128, 128, 1) and model.output.shape == (None, 1000)
+    assert model.input["raster"].shape == (None, 128, 128, 1) and model.input["side"].shape == (None, len(SIDE_FEATURES))
+    assert model.output.shape == (None, 1000)
     assert model.backbone.output.shape == (None, 576)
     # keras.applications' MobileNetV3Small without its top: ~0.94M parameters.
     assert model.backbone.count_params() == 938_832
@@ -41,12 +43,24 @@ def test_model_shape_and_the_plan_size():
 def test_build_train_save_reload_predict_the_same(tmp_path):
     rng = np.random.default_rng(0)
     rasters = (rng.random((8, 64, 64, 1)) < 0.2).astype(np.float32)
+    inputs = {"raster": rasters, "side": rng.random((8, len(SIDE_FEATURES))).astype(np.float32)}
     labels = rng.integers(0, 10, len(rasters))
     model = RasterClassifier(RasterBackbone(canvas_size=64, alpha=0.25, minimalistic=True, batch_norm_momentum=0.9), 10, dropout=0.1)
-    restored = check_save_and_reload(model, rasters, labels, tmp_path)
+    restored = check_save_and_reload(model, inputs, labels, tmp_path)
+    assert restored.side_input
     assert restored.backbone.alpha == 0.25 and restored.backbone.minimalistic
     assert {layer.momentum for layer in restored.backbone.layers if hasattr(layer, "moving_mean")} == {0.9}
     assert type(load_baseline(tmp_path / "model.keras", compile=False)) is RasterClassifier
+
+
+@pytest.mark.parametrize("side_input", [True, False])
+def test_the_baseline_sees_the_size_cues_only_when_configured(side_input):
+    model = build_baseline(10, 64, MobileNetConfig(alpha=0.25, minimalistic=True, side_input=side_input))
+    rng = np.random.default_rng(2)
+    x = {"raster": (rng.random((3, 64, 64, 1)) < 0.2).astype(np.float32), "side": rng.random((3, len(SIDE_FEATURES))).astype(np.float32)}
+    moved = {"raster": x["raster"], "side": x["side"] + 1.0}
+    same = np.allclose(model.predict(x, verbose=0), model.predict(moved, verbose=0))
+    assert same is (not side_input)
 
 
 class Interrupted(Exception):

@@ -41,7 +41,7 @@ def check_save_and_reload(model: Any, inputs: np.ndarray, targets: np.ndarray, f
     import keras
 
     model.compile(optimizer="adamw", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(inputs, targets, batch_size=len(inputs), epochs=1, verbose=0)
+    model.fit(inputs, targets, batch_size=len(targets), epochs=1, verbose=0)
     before = model.predict(inputs, verbose=0)
     path = folder / "model.keras"
     model.save(path)
@@ -49,5 +49,5 @@ def check_save_and_reload(model: Any, inputs: np.ndarray, targets: np.ndarray, f
     assert type(restored) is type(model)
     assert restored.get_config() == model.get_config()
     np.testing.assert_allclose(restored.predict(inputs, verbose=0), before, rtol=1e-6, atol=1e-6)
-    restored.fit(inputs, targets, batch_size=len(inputs), epochs=1, verbose=0)
+    restored.fit(inputs, targets, batch_size=len(targets), epochs=1, verbose=0)
     return restored

@@ -207,6 +207,11 @@ class MobileNetConfig(StrictModel):
 
     alpha: float = Field(1.0, gt=0, description="Width multiplier of MobileNetV3Small.")
     minimalistic: bool = Field(False, description="Keras' minimalistic variant (no squeeze-excite, no hard-swish).")
+    side_input: bool = Field(
+        True,
+        description="Append the size cues Phase 2 gets (major_dim_ratio, aspect, vertical position in the em, is_diacritic), "
+        "projected, to the pooled features, so the comparison is of the models, not of their inputs.",
+    )
     dropout: float = Field(0.2, ge=0, lt=1)
     batch_norm_momentum: float = batch_norm_momentum_field()
 
@@ -245,6 +250,7 @@ class BaselineConfig(ProfiledConfig):
     model: MobileNetConfig = MobileNetConfig()
     raster_augment: RasterAugmentConfig = RasterAugmentConfig()
     label_smoothing: float = Field(0.05, ge=0, lt=1)
+    twin_aware: bool = Field(True, description="Train on the label's set with its twins, as Phase 2 does (its loss.twin_aware).")
     schedule: ScheduleConfig = ScheduleConfig(weight_decay=1e-4, warmup_epochs=0.0)
     distribute: DistributeConfig = DistributeConfig()
     eval_batch_size: int = Field(256, ge=1)

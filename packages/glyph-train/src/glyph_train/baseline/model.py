@@ -1,4 +1,4 @@
-"""The baseline model: a MobileNetV3Small backbone over the binary raster and a dense head over glyph labels."""
+"""The baseline model: a MobileNetV3Small backbone over the binary raster, the size cues, and a dense head over glyph labels."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from glyph_core.classifier_config import MobileNetConfig
 from keras import layers
 
 from glyph_train.classifier_head import ClassifierWithHead
+from glyph_train.data.glyphs import SIDE_FEATURES
 
 
 @keras.saving.register_keras_serializable(package="glyph_train")
@@ -68,18 +69,54 @@ class RasterBackbone(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="glyph_train")
-class RasterClassifier(ClassifierWithHead):
-    """Backbone features -> dropout -> one logit per label of the rasters store (train with from_logits=True)."""
+class SizeCues(layers.Layer):
+    """[features, side cues] -> the features with a small projection of the cues appended (``units`` 0:
+    the features alone). Tight scaling erases a glyph's size and place in the em; Phase 2 gets them back
+    through the cues, and a fair baseline gets the same (docs/evaluation.md)."""
 
-    def __init__(self, backbone: RasterBackbone, num_labels: int, dropout: float = 0.2, **kwargs: Any) -> None:
-        rasters = keras.Input(backbone.input_shape[1:], name="rasters")
-        super().__init__(rasters, backbone(rasters), num_labels, dropout, **kwargs)
+    def __init__(self, units: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.units = units
+        self.projection = layers.Dense(units, activation="relu", name="side_projection") if units else None
+
+    def build(self, input_shape: Any) -> None:
+        if self.projection is not None:
+            self.projection.build(input_shape[1])
+
+    def call(self, inputs: Any) -> Any:
+        features, side = inputs
+        if self.projection is None:
+            return features
+        return keras.ops.concatenate([features, self.projection(side)], axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        features = input_shape[0]
+        return (*features[:-1], features[-1] + self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "units": self.units}
+
+
+SIDE_UNITS = 32  # width of the size-cue projection appended to the pooled features
+
+
+@keras.saving.register_keras_serializable(package="glyph_train")
+class RasterClassifier(ClassifierWithHead):
+    """{"raster": (B, S, S, 1) 0/1, "side": (B, F) size cues} -> backbone features (+ the cues) -> dropout ->
+    one logit per label of the rasters store (train with from_logits=True)."""
+
+    def __init__(self, backbone: RasterBackbone, num_labels: int, dropout: float = 0.2, side_input: bool = True, **kwargs: Any) -> None:
+        rasters = keras.Input(backbone.input_shape[1:], name="raster")
+        cues = keras.Input((len(SIDE_FEATURES),), name="side")
+        features = SizeCues(SIDE_UNITS if side_input else 0, name="size_cues")([backbone(rasters), cues])
+        super().__init__({"raster": rasters, "side": cues}, features, num_labels, dropout, **kwargs)
         self.backbone = backbone
         self.num_labels = num_labels
         self.dropout = dropout
+        self.side_input = side_input
 
     def get_config(self) -> dict[str, Any]:
-        return {**self.parts_config(), "num_labels": self.num_labels, "dropout": self.dropout}
+        return {**self.parts_config(), "num_labels": self.num_labels, "dropout": self.dropout, "side_input": self.side_input}
 
 
 def build_baseline(num_labels: int, canvas_size: int, config: MobileNetConfig) -> RasterClassifier:
@@ -87,7 +124,7 @@ def build_baseline(num_labels: int, canvas_size: int, config: MobileNetConfig) -
         canvas_size=canvas_size, alpha=config.alpha, minimalistic=config.minimalistic,
         batch_norm_momentum=config.batch_norm_momentum,
     )  # fmt: skip
-    return RasterClassifier(backbone, num_labels, dropout=config.dropout)
+    return RasterClassifier(backbone, num_labels, dropout=config.dropout, side_input=config.side_input)
 
 
 def load_baseline(path: str | Path, compile: bool = True) -> keras.Model:

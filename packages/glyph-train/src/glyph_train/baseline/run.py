@@ -17,15 +17,16 @@ import numpy as np
 from glyph_core.classifier_config import BaselineConfig
 from glyph_core.rasters import open_rasters
 
-from glyph_train.baseline.inputs import batch_signature, fixed_batches, fixed_dataset, one_hot, prepare_training_batch
+from glyph_train.baseline.inputs import batch_signature, fixed_batches, fixed_dataset, prepare_training_batch
 from glyph_train.baseline.model import build_baseline, load_baseline
 from glyph_train.data.glyph_stream import GlyphBatches
-from glyph_train.data.glyphs import PackedRasters, load_glyph_table
+from glyph_train.data.glyphs import SIDE_FEATURES, GlyphTable, PackedRasters, load_glyph_table
 from glyph_train.distribute import distributed_batches
 from glyph_train.errors import TrainingInputError
 from glyph_train.evaluate.flops import count_flops
 from glyph_train.optim import make_optimizer, schedule_callbacks
 from glyph_train.phase1.evaluate import model_hash
+from glyph_train.phase2.heads import LabelAccuracy, LabelTopK, MarginCrossEntropy
 from glyph_train.predict import format_share, strict_shares, top_k
 from glyph_train.task import Datasets, FitResult, StageSummary, TrainingTask
 from glyph_train.training import BEST, TrainingState, TrainSettings
@@ -95,10 +96,10 @@ def training_identity(config: BaselineConfig, rasters_build_id: str, label_map_h
     return {"training_config_hash": digest, "rasters_build_id": rasters_build_id, "label_map_hash": label_map_hash}
 
 
-def predict_top_k(model: Any, rasters: PackedRasters, rows: np.ndarray, labels: np.ndarray, batch_size: int, k: int) -> np.ndarray:
+def predict_top_k(model: Any, rasters: PackedRasters, table: GlyphTable, rows: np.ndarray, batch_size: int, k: int) -> np.ndarray:
     """(n, k) label ids of ``rows``, most likely first."""
     parts = []
-    for inputs, _ in fixed_batches(rasters, rows, labels, batch_size):
+    for inputs, _ in fixed_batches(rasters, table, rows, batch_size):
         parts.append(top_k(np.asarray(model.predict_on_batch(inputs)), k))
     return np.concatenate(parts) if parts else np.zeros((0, k), dtype=np.int64)
 
@@ -130,13 +131,14 @@ class BaselineTask(TrainingTask):
         return build_baseline(self.num_labels, self.source.canvas_size, self.config.model)
 
     def compile(self, model: Any, settings: TrainSettings) -> None:
-        import keras
-
         steps = settings.steps_per_epoch
         model.compile(
             optimizer=make_optimizer(self.config.schedule, settings.learning_rate, settings.epochs * steps, steps),
-            loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=self.config.label_smoothing),
-            metrics=[keras.metrics.CategoricalAccuracy(name="accuracy"), keras.metrics.TopKCategoricalAccuracy(TOP_K, name=f"top{TOP_K}")],
+            # The loss Phase 2 trains with (kind "none": plain logits), twin-aware as configured.
+            loss=MarginCrossEntropy(
+                self.num_labels, 1.0, "none", 0.0, self.config.label_smoothing, name="label_loss", twin_aware=self.config.twin_aware
+            ),
+            metrics=[LabelAccuracy(name="accuracy"), LabelTopK(TOP_K, name=f"top{TOP_K}")],
         )
 
     def datasets(self, model: Any, state: TrainingState, settings: TrainSettings) -> Datasets:
@@ -144,15 +146,15 @@ class BaselineTask(TrainingTask):
         callbacks = [*schedule_callbacks(config.schedule), self.speed.callback]
         if state.finished:  # a finished run trains no more
             return Datasets(None, None, callbacks)
-        prepare = prepare_training_batch(self.rasters, table.label, config.raster_augment)
+        prepare = prepare_training_batch(self.rasters, table, config.raster_augment)
 
         def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
             # Each input pipeline streams its own share of the rows; the stream's batch counter makes resuming exact.
             rows = self.train_rows[shard[0] :: shard[1]]
             stream = GlyphBatches(rows, batch, config.seed, prepare, start_batch=state.epoch * settings.steps_per_epoch)
-            return one_hot(stream.dataset(batch_signature(self.source.canvas_size), config.prefetch_batches), self.num_labels)
+            return stream.dataset(batch_signature(self.source.canvas_size), config.prefetch_batches)
 
-        val = fixed_dataset(self.rasters, self.val_rows, table.label, config.eval_batch_size, self.num_labels)
+        val = fixed_dataset(self.rasters, table, self.val_rows, config.eval_batch_size)
         return Datasets(distributed_batches(self.strategy, make_dataset, self.profile.batch_size), val, callbacks)
 
     def load_best(self, path: Path) -> Any:
@@ -166,7 +168,9 @@ class BaselineTask(TrainingTask):
             "model": {
                 "parameters": int(best.count_params()),
                 "backbone_parameters": int(best.backbone.count_params()),
-                "flops": count_flops(best, tf.TensorSpec((1, canvas, canvas, 1), tf.float32)),
+                "flops": count_flops(best, {
+                    "raster": tf.TensorSpec((1, canvas, canvas, 1), tf.float32), "side": tf.TensorSpec((1, len(SIDE_FEATURES)), tf.float32),
+                }),  # fmt: skip
                 "model_hash": model_hash(best),
                 "checkpoint": str(result.folder / BEST),
                 "canvas_size": canvas,
@@ -175,7 +179,7 @@ class BaselineTask(TrainingTask):
             "inputs": {"rasters_build_id": self.source.build_id, "label_map_hash": self.source.label_map_hash},
         }
         for split, rows in (("val", self.val_rows), ("test", self.test_rows)):
-            ranked = predict_top_k(best, self.rasters, rows, self.table.label, self.config.eval_batch_size, TOP_K)
+            ranked = predict_top_k(best, self.rasters, self.table, rows, self.config.eval_batch_size, TOP_K)
             metrics[split] = strict_shares(ranked, self.table.label[rows])
         return metrics
 

@@ -134,6 +134,12 @@ def load_grids(path: Path, kind: str, source: RasterStore, expect: dict[str, str
     return group["grid"][:].astype(np.int32)
 
 
+def raster_inputs(rasters: PackedRasters, table: GlyphTable, rows: np.ndarray, masks: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """What the raster models (the joint model, the baseline) eat: (n, S, S, 1) float32 0/1 rasters and the size cues."""
+    masks = rasters.masks(rows) if masks is None else masks
+    return {"raster": masks[..., None].astype(np.float32), "side": table.side[rows]}
+
+
 class PackedRasters:
     """Bit-packed rasters of some rows, held in memory and unpacked per batch."""
 

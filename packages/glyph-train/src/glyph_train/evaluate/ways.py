@@ -110,11 +110,10 @@ def build_ways(names: list[str], layout: OutputLayout, centroids: np.ndarray, ce
         elif name in ("joint", "baseline"):
             model = keras.saving.load_model(checkpoint(layout, "phase2_joint" if name == "joint" else "baseline"), compile=False)
 
-            def predict(masks: np.ndarray, side: np.ndarray, model: Any = model, joint: bool = name == "joint") -> np.ndarray:
-                rasters = masks[..., None].astype(np.float32)
-                return predict_logits(model, {"raster": rasters, "side": side} if joint else rasters, batch_size)
+            def predict(masks: np.ndarray, side: np.ndarray, model: Any = model) -> np.ndarray:
+                return predict_logits(model, {"raster": masks[..., None].astype(np.float32), "side": side}, batch_size)
 
-            spec = {"raster": raster_spec, "side": side_spec} if name == "joint" else raster_spec
+            spec = {"raster": raster_spec, "side": side_spec}
             out = model.output
             classes = int((out["logits"] if isinstance(out, dict) else out).shape[-1])
             ways.append(Way(name, predict, int(model.count_params()), count_flops(model, spec), classes))

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from glyph_train.data.glyph_stream import GlyphBatches
-from glyph_train.data.glyphs import SIDE_FEATURES, GlyphTable, PackedRasters
+from glyph_train.data.glyphs import SIDE_FEATURES, GlyphTable, PackedRasters, raster_inputs
 from glyph_train.data.raster_augment import augment_rasters
 from glyph_train.phase1.classifier import load_classifier
 from glyph_train.phase1.evaluate import model_hash
@@ -29,12 +29,6 @@ from glyph_train.training import BEST, TrainingState, TrainSettings
 
 if TYPE_CHECKING:
     from glyph_train.phase2.run import Phase2Task
-
-
-def raster_inputs(rasters: PackedRasters, table: GlyphTable, rows: np.ndarray, masks: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """What a JointClassifier eats: (n, S, S, 1) float32 0/1 rasters and the size cues."""
-    masks = rasters.masks(rows) if masks is None else masks
-    return {"raster": masks[..., None].astype(np.float32), "side": table.side[rows]}
 
 
 def joint_signature(canvas: int, aux: bool) -> tuple[Any, Any]:
