@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import keras
 import numpy as np
@@ -22,13 +22,27 @@ from glyph_train.phase1.classifier import load_classifier
 from glyph_train.phase1.evaluate import model_hash
 from glyph_train.phase2.inputs import model_targets
 from glyph_train.phase2.joint import JointClassifier
-from glyph_train.phase2.setup import MONITOR, compile_phase2
+from glyph_train.phase2.setup import MONITOR, GridData, compile_phase2
 from glyph_train.predict import strict_shares, top_k
 from glyph_train.task import Datasets, FitResult, StageSummary, TrainingTask
 from glyph_train.training import BEST, TrainingState, TrainSettings
 
-if TYPE_CHECKING:
-    from glyph_train.phase2.run import Phase2Task
+
+
+class Phase2Run(Protocol):
+    """What the joint stage reads of the Phase 2 run it follows (``glyph_train.phase2.run.Phase2Task``)."""
+
+    config: Any
+    config_path: str | None
+    stage_key: str | None
+    restart_stale: bool
+    profile: Any
+    data: GridData
+    aux: bool
+
+    def epoch_units(self) -> int: ...
+
+    def identity(self) -> dict[str, str]: ...
 
 
 def joint_signature(canvas: int, aux: bool) -> tuple[Any, Any]:
@@ -74,7 +88,7 @@ class JointTask(TrainingTask):
     command = "glyph-train phase2 (joint fine-tuning)"
     monitor = MONITOR
 
-    def __init__(self, parent: Phase2Task, phase2: keras.Model) -> None:
+    def __init__(self, parent: Phase2Run, phase2: keras.Model) -> None:
         super().__init__(parent.config, parent.config_path, parent.stage_key, parent.restart_stale, strategy=_default_strategy())
         self.parent, self.phase2, self.joint = parent, phase2, parent.profile.joint
         self.validation_batch_size = parent.config.eval_batch_size
@@ -157,7 +171,7 @@ class JointTask(TrainingTask):
         return JointSummary(**self.summary_fields(result), test=test, checkpoint=str(result.folder / BEST), metrics_path=metrics_path)
 
 
-def run_joint(parent: Phase2Task, phase2: keras.Model) -> JointSummary:
+def run_joint(parent: Phase2Run, phase2: keras.Model) -> JointSummary:
     """Fine-tune Phase 1 + ``phase2`` jointly after the Phase 2 run ``parent`` (resumes like every stage)."""
     return JointTask(parent, phase2).run()
 
