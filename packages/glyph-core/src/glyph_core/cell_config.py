@@ -80,7 +80,7 @@ class Phase1Profile(StrictModel):
 
 def _phase1_profiles() -> dict[str, dict[str, Any]]:
     return {
-        "quick": {"epochs": 2, "epoch_cells": 400_000, "early_stopping_patience": 2, "val_cells": 100_000,
+        "quick": {"epochs": 3, "epoch_cells": 400_000, "early_stopping_patience": 2, "val_cells": 100_000,
                   "augmented_eval_rasters": 500},
         "full": {},
     }  # fmt: skip
