@@ -84,9 +84,14 @@ def test_first_run_runs_every_stage_and_evaluates_three_ways(pipeline_run):
         test = way["splits"]["test"]
         assert test["count"] > 0
         assert test["top1_strict"] <= test["top1_alt"] <= test["top5_alt"]
-        assert 0 < test["expected_strict_ceiling"] <= 1 and test["intervals"]["designs"] >= 2
-        low, high = test["intervals"]["top1_alt"]
-        assert low <= test["top1_alt"] <= high
+        assert 0 < test["expected_strict_ceiling"] <= 1
+        intervals = test["intervals"]  # the small store's test split may hold a single design: then no interval
+        assert intervals["designs"] >= 1 and intervals["resamples"] == 1000
+        if intervals["designs"] >= 2:
+            low, high = intervals["top1_alt"]
+            assert 0 <= low <= high <= 1
+        else:
+            assert intervals["top1_alt"] is None
     # End to end costs Phase 1 on every cell on top of Phase 2.
     ways = result["ways"]
     assert ways["end_to_end"]["flops"] > ways["phase2_true_grids"]["flops"]
