@@ -31,7 +31,7 @@ def tiny_phase2(root: Path, **changes: object) -> Phase2Config:
         "model": {"transformer": {"layers": 1, "d_model": 32, "heads": 2, "mlp_dim": 64}},
     }  # fmt: skip
     data = {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "tensorboard": False,
-            "input": {"raster_augment": {"share": 0.3}}, "schedule": {"warmup_epochs": 0.2}, **changes}  # fmt: skip
+            "input": {"augment": {"share": 0.3}}, "schedule": {"warmup_epochs": 0.2}, **changes}  # fmt: skip
     return Phase2Config.model_validate(data)
 
 

@@ -1,20 +1,12 @@
-"""Glyph-level inputs: size cues, raster augmentation that keeps the anchor, token noise, the resumable stream."""
+"""Glyph-level inputs: size cues, token noise, the resumable stream (the augmented variants: test_variants.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from glyph_core.classifier_config import RasterAugmentConfig
 from glyph_train.data.glyph_stream import GlyphBatches, add_token_noise
 from glyph_train.data.glyphs import size_cues
-from glyph_train.data.raster_augment import augment_rasters, change_stroke, ink_box, random_matrix, warp
-
-
-def bar(top: int, left: int, height: int, width: int, size: int = 128) -> np.ndarray:
-    mask = np.zeros((size, size), dtype=bool)
-    mask[top : top + height, left : left + width] = True
-    return mask
 
 
 def test_size_cues_by_hand():
@@ -23,44 +15,6 @@ def test_size_cues_by_hand():
     cues = size_cues(bbox, np.array([0.7, 0.0]), np.array([False, True]))
     np.testing.assert_allclose(cues[0], [0.7, np.log((100 + 1) / (700 + 1)), -0.05, 0.65, 0.0], rtol=1e-5)
     assert np.isfinite(cues[1]).all() and cues[1, 4] == 1.0  # an empty outline gives finite cues
-
-
-def test_warp_keeps_the_top_left_anchor_and_changes_the_ink():
-    mask = bar(0, 0, 100, 12)  # an alef-like bar anchored top-left
-    config = RasterAugmentConfig(slant_max=0.3, scale_jitter=0.1, rotate_deg=5)
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        out = warp(mask, random_matrix(config, rng))
-        assert ink_box(out)[:2] == (0, 0)
-        assert out.sum() > 0.5 * mask.sum()
-    slanted = warp(mask, np.array([[1.0, 0.0], [-0.3, 1.0]]))
-    assert ink_box(slanted)[3] > ink_box(mask)[3] + 20  # the bar leans: it is wider now
-
-
-def test_a_diacritic_keeps_its_anchor_inside_the_64px_box():
-    dot = bar(0, 0, 20, 20)
-    config = RasterAugmentConfig(share=1.0)
-    out, chosen = augment_rasters(np.stack([dot] * 16).astype(np.uint8), config, np.random.default_rng(1))
-    assert len(chosen) == 16
-    for mask in out:
-        assert ink_box(mask)[:2] == (0, 0)
-        assert ink_box(mask)[2] < 32 and ink_box(mask)[3] < 32
-
-
-def test_stroke_change_thickens_and_thins_but_never_erases():
-    mask = bar(10, 10, 40, 6)
-    assert change_stroke(mask, 1).sum() > mask.sum() > change_stroke(mask, -1).sum() > 0
-    hair = bar(10, 10, 40, 1)
-    assert change_stroke(hair, -1).sum() == hair.sum()  # eroding a hairline would erase it: skipped
-
-
-def test_augmentation_share_and_seed():
-    masks = np.stack([bar(0, 0, 50 + i, 10) for i in range(40)]).astype(np.uint8)
-    untouched, chosen = augment_rasters(masks, RasterAugmentConfig(share=0.0), np.random.default_rng(0))
-    assert len(chosen) == 0 and np.array_equal(untouched, masks)
-    a = augment_rasters(masks, RasterAugmentConfig(share=0.5), np.random.default_rng(5))
-    b = augment_rasters(masks, RasterAugmentConfig(share=0.5), np.random.default_rng(5))
-    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) and 5 < len(a[1]) < 35
 
 
 def test_token_noise_touches_only_ink_cells_at_the_asked_rate():

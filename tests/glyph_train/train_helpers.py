@@ -14,10 +14,13 @@ from glyph_core.cell_config import Phase1Config
 SMALL_CLUSTERS = 127  # a vocabulary the small store fills easily and tests fit in seconds
 
 
+VARIANTS = 2  # outline-augmented variants per train glyph in the small store
+
+
 def rasterizer_config(db: Path, root: Path) -> RasterizerConfig:
     return RasterizerConfig.model_validate(
         {"database": str(db), "outputs": {"root": str(root)}, "labels": {"min_count": 3},
-         "dask": {"workers": 1}, "build": {"chunk_size": 256}}
+         "dask": {"workers": 1}, "build": {"chunk_size": 256}, "augment": {"variants": VARIANTS}}
     )  # fmt: skip
 
 

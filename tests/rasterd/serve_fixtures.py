@@ -28,7 +28,8 @@ def free_port() -> int:
 def rasterizer_config(db: Path, root: Path) -> RasterizerConfig:
     """The small-DB build the serve tests use (min_count 3, so some labels stay out of the store)."""
     return RasterizerConfig.model_validate(
-        {"database": str(db), "outputs": {"root": str(root)}, "labels": {"min_count": 3}, "dask": {"workers": 1}, "build": {"chunk_size": 256}}
+        {"database": str(db), "outputs": {"root": str(root)}, "labels": {"min_count": 3}, "dask": {"workers": 1}, "build": {"chunk_size": 256},
+         "augment": {"variants": 0}}  # the service never reads variants
     )
 
 

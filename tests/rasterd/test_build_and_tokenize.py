@@ -32,6 +32,7 @@ def make_config(db: Path, root: Path, workers: int = 1, chunk: int = 256) -> Ras
             "labels": {"min_count": 3},
             "dask": {"workers": workers},
             "build": {"chunk_size": chunk},
+            "augment": {"variants": 0},  # the variants store has its own tests (test_build_variants.py)
         }
     )
 

@@ -16,14 +16,14 @@ from glyph_core.config import DistributeConfig, OutputsConfig, ProfiledConfig, S
 ProfileName = Literal["quick", "long", "full"]
 
 
-class RasterAugmentConfig(StrictModel):
-    """Raster-level augmentation before tokenization (docs/training.md): the ink changes, the top-left anchor never moves."""
+class AugmentDrawConfig(StrictModel):
+    """How training draws the outline-augmented variants `rasterd build` writes beside the store
+    (docs/training.md "Augmented variants"; how many and how strong: ``augment`` in configs/rasterizer.yaml)."""
 
-    share: float = Field(0.5, ge=0, le=1, description="Share of training glyphs augmented each time they are drawn; 0 turns it off.")
-    stroke_px: int = Field(1, ge=0, le=3, description="Stroke weight change: dilate or erode by up to this many pixels (3x3 steps).")
-    slant_max: float = Field(0.15, ge=0, le=0.5, description="Horizontal shear drawn from [-s, s] (x += s * y).")
-    scale_jitter: float = Field(0.06, ge=0, le=0.3, description="Scale drawn from [1 - j, 1 + j] per axis.")
-    rotate_deg: float = Field(3.0, ge=0, le=15, description="Rotation drawn from [-r, r] degrees.")
+    share: float = Field(
+        0.5, ge=0, le=1,
+        description="Share of training draws that take one of the glyph's variants (picked uniformly) instead of the glyph; 0 turns augmentation off.",
+    )  # fmt: skip
 
 
 class TransformerConfig(StrictModel):
@@ -148,7 +148,7 @@ class GridInputConfig(StrictModel):
         description="confusions: the replacement is drawn from Phase 1's measured confusions on the train split "
         "(exact grids vs predicted ones); uniform: any non-empty primitive.",
     )
-    raster_augment: RasterAugmentConfig = RasterAugmentConfig()
+    augment: AugmentDrawConfig = AugmentDrawConfig()
     prefetch_batches: int = Field(8, ge=1)
 
     @model_validator(mode="after")
@@ -248,7 +248,7 @@ class BaselineConfig(ProfiledConfig):
         default_factory=_baseline_profiles, description="Per profile, only what it changes in `training`."
     )
     model: MobileNetConfig = MobileNetConfig()
-    raster_augment: RasterAugmentConfig = RasterAugmentConfig()
+    augment: AugmentDrawConfig = AugmentDrawConfig()
     label_smoothing: float = Field(0.05, ge=0, lt=1)
     twin_aware: bool = Field(True, description="Train on the label's set with its twins, as Phase 2 does (its loss.twin_aware).")
     schedule: ScheduleConfig = ScheduleConfig(weight_decay=1e-4, warmup_epochs=0.0)

@@ -204,6 +204,26 @@ class BuildConfig(StrictModel):
     db_batch_size: int = Field(2000, ge=1, description="Rows fetched from the database per query.")
 
 
+class OutlineAugmentConfig(StrictModel):
+    """Outline-level augmentation written by `rasterd build` (docs/training.md "Augmented variants").
+
+    Each train glyph gets ``variants`` copies whose contour points went through a random affine map
+    (font units, about the glyph's own origin) and whose stroke weight changed on the supersampled
+    canvas, each rendered by the build's raster policy: tight fit, top-left placement and size cues
+    follow from the transformed outline exactly as for any stored glyph.
+    """
+
+    variants: int = Field(4, ge=0, le=32, description="Augmented variants per train glyph; 0 writes no variants store.")
+    seed: int = Field(7, description="Variant v of glyph g is drawn from (seed, g, v): the same on any chunking or worker.")
+    scale_jitter: float = Field(0.06, ge=0, le=0.3, description="Scale drawn from [1 - j, 1 + j] per axis.")
+    slant_max: float = Field(0.15, ge=0, le=0.5, description="Horizontal shear drawn from [-s, s] (x += s * y, tops lean right).")
+    rotate_deg: float = Field(3.0, ge=0, le=15, description="Rotation drawn from [-r, r] degrees.")
+    stroke_px: float = Field(
+        1.0, ge=0, le=3,
+        description="Stroke weight change of up to this many output pixels, dilating or eroding on the supersampled canvas.",
+    )  # fmt: skip
+
+
 class RasterizerConfig(StrictModel):
     """`rasterd build` and `rasterd tokenize`: glyphs.db -> rasters store -> grids store."""
 
@@ -215,6 +235,7 @@ class RasterizerConfig(StrictModel):
     splits: SplitConfig = SplitConfig()
     raster: RasterConfig = RasterConfig()
     build: BuildConfig = BuildConfig()
+    augment: OutlineAugmentConfig = OutlineAugmentConfig()
     dask: DaskConfig = DaskConfig()
 
 

@@ -86,6 +86,16 @@ class OutputLayout:
         return self.rasters / "rasters.zarr"
 
     @property
+    def variants_store(self) -> Path:
+        """Outline-augmented variants of the train glyphs (`rasterd build`, ``augment.variants``)."""
+        return self.rasters / "variants.zarr"
+
+    @property
+    def variant_grids_store(self) -> Path:
+        """True primitive grids of the variants (`rasterd tokenize`)."""
+        return self.grids / "variant_grids.zarr"
+
+    @property
     def grids_store(self) -> Path:
         return self.grids / "grids.zarr"
 

@@ -71,25 +71,41 @@ def raster_arrays(canvas_size: int) -> dict[str, ArraySpec]:
     }
 
 
+def variant_arrays(canvas_size: int) -> dict[str, ArraySpec]:
+    """Arrays of a variants store (outline-augmented copies of train glyphs, docs/training.md): packed
+    masks and raster metadata like a rasters store, plus the row of the source glyph in its rasters
+    store and the variant's number; labels, fonts and splits are the source row's."""
+    return {
+        "raster": ArraySpec("uint8", (canvas_size, canvas_size // 8)),
+        "glyph_id": ArraySpec("int64", ()),
+        "source_row": ArraySpec("int64", ()),
+        "variant": ArraySpec("uint8", ()),
+        **RASTER_METADATA,
+    }
+
+
 def grid_arrays(grid_side: int) -> dict[str, ArraySpec]:
     """Arrays of a grids store (true grids from `rasterd tokenize`, or Phase 1 predictions)."""
     return {"grid": ArraySpec("uint16", (grid_side, grid_side)), "glyph_id": ArraySpec("int64", ())}
 
 
-KIND_ARRAYS = {"rasters": raster_arrays, "grids": grid_arrays, "predicted_grids": grid_arrays}
+KIND_ARRAYS = {"rasters": raster_arrays, "variants": variant_arrays, "grids": grid_arrays, "predicted_grids": grid_arrays}
 # Attributes every store of a kind carries (beyond schema_version, kind, complete, count).
 REQUIRED_ATTRS = {
     "rasters": (
         "config_hash", "source_db_hash", "build_id", "labels", "label_map_hash", "fonts", "char_classes",
         "canvas_size", "cell_size", "chunk_size",
     ),
+    # A variants store's build_id is its own (rasters build + augmentation settings); its grids store
+    # names it as rasters_build_id, so one grids reader serves both.
+    "variants": ("build_id", "rasters_build_id", "augment", "variants", "label_map_hash", "canvas_size", "cell_size", "chunk_size"),
     "grids": ("centroid_hash", "rasters_build_id", "label_map_hash", "grid_side", "cell_size"),
     "predicted_grids": ("centroid_hash", "rasters_build_id", "label_map_hash", "grid_side", "cell_size", "model_hash"),
 }  # fmt: skip
 
 
 def _side_for(kind: str, attrs: Mapping[str, Any]) -> int:
-    return int(attrs["canvas_size"] if kind == "rasters" else attrs["grid_side"])
+    return int(attrs["canvas_size"] if kind in ("rasters", "variants") else attrs["grid_side"])
 
 
 def temporary_path(final: Path) -> Path:

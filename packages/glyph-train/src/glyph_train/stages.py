@@ -54,7 +54,7 @@ STAGES: dict[str, Stage] = {
             outputs=("centroids",),
         ),
         Stage(
-            "tokenize", "rasters store + primitive centroids -> grids store (rasterd's tokenizer)",
+            "tokenize", "rasters store (and its variants) + primitive centroids -> grids stores (rasterd's tokenizer)",
             RasterizerConfig, "configs/rasterizer.yaml", "",  # glyph-train never imports rasterd: a command
             upstream=("primitives",), program="rasterd",
         ),

@@ -12,7 +12,7 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +35,23 @@ from glyph_core.store import (
 )  # fmt: skip
 from tqdm import tqdm
 
-from rasterd.build_chunk import ChunkResult, build_chunk
+from rasterd.build_chunk import ChunkResult, build_chunk, build_variant_chunk
 from rasterd.render import contour_problems, shape_masks
+
+
+@dataclass
+class VariantsSummary:
+    per_glyph: int
+    glyphs: int = 0
+    up_to_date: bool = False
+    seconds: float = 0.0
+    store: str = ""
+
+    def __str__(self) -> str:
+        if not self.per_glyph:
+            return "none (augment.variants is 0)"
+        state = "up to date" if self.up_to_date else f"written in {self.seconds:.1f} s"
+        return f"{self.glyphs} ({self.per_glyph} per train glyph), {state}: {self.store}"
 
 
 @dataclass
@@ -56,10 +71,12 @@ class BuildSummary:
     core_seconds: float = 0.0
     store: str = ""
     split_report: str = ""
+    variants: VariantsSummary | None = None
 
     def __str__(self) -> str:
+        variants = [f"variants         {self.variants}"] if self.variants else []
         if self.up_to_date:
-            return f"rasters store {self.store} is up to date ({self.glyphs} glyphs); nothing to do"
+            return "\n".join([f"rasters store {self.store} is up to date ({self.glyphs} glyphs)", *variants])
         rejected = ", ".join(f"{k} {v}" for k, v in sorted(self.rejected.items())) or "none"
         rate = self.glyphs / self.seconds if self.seconds else 0.0
         lines = [
@@ -73,6 +90,7 @@ class BuildSummary:
             f"chunks           {self.chunks_built} built, {self.chunks_resumed} kept from an interrupted run",
             f"time             {self.seconds:.1f} s ({rate:,.0f} glyphs/s; tasks {self.core_seconds:.1f} s of worker time)",
             f"store            {self.store}",
+            *variants,
         ]
         if self.split_report:
             lines += ["", "split report (outputs/meta/split_report.md):", self.split_report]
@@ -80,8 +98,9 @@ class BuildSummary:
 
 
 def content_config_hash(config: RasterizerConfig) -> str:
-    """Hash of the settings that change store content (not paths, workers or batch sizes)."""
-    return config_hash(config.model_copy(update={"outputs": None, "dask": None, "database": ""}))
+    """Hash of the settings that change store content (not paths, workers, batch sizes or the variants,
+    which are a store of their own)."""
+    return config_hash(config.model_copy(update={"outputs": None, "dask": None, "augment": None, "database": ""}))
 
 
 def build_id(db_hash: str, config: RasterizerConfig) -> str:
@@ -133,6 +152,7 @@ def run_build(config: RasterizerConfig, config_path: str | None = None) -> Build
         db_hash = db.content_hash()
         current_id = build_id(db_hash, config)
         if _up_to_date(layout.rasters_store, current_id, summary):
+            summary.variants = build_variants(config, layout)
             return summary
         with AuditLog(layout.audit_log("build")) as audit, tqdm(
             total=db.count(), desc="scan", unit=" rows", leave=False
@@ -181,12 +201,18 @@ def run_build(config: RasterizerConfig, config_path: str | None = None) -> Build
     summary.chunks_resumed = len(starts) - len(todo)
     summary.chunks_built = len(todo)
     if todo:
-        results = _run_chunks(config, temp, done_dir, identity["glyph_id"], chunk, todo)
+        glyph_ids, store, done = identity["glyph_id"], str(temp.resolve()), str(done_dir.resolve())
+        results = _run_chunks(config, "rasterize", [
+            (f"build-chunk-{i}", build_chunk, (store, _absolute_db(config.database), i, i * chunk,
+             glyph_ids[i * chunk : (i + 1) * chunk], config.raster, done))
+            for i in todo
+        ])  # fmt: skip
         summary.empty_rasters = sum(len(r.empty_glyph_ids) for r in results)
         summary.core_seconds = sum(r.seconds for r in results)
     _write_meta_jsonl(temp, selection, layout)
     finalize(temp, layout.rasters_store)
     shutil.rmtree(done_dir, ignore_errors=True)
+    summary.variants = build_variants(config, layout)
     summary.seconds = time.perf_counter() - began
     record_run(
         layout, "rasterd build",
@@ -210,7 +236,9 @@ def _up_to_date(final: Path, current_id: str, summary: BuildSummary) -> bool:
     return True
 
 
-def _open_or_create(temp: Path, done_dir: Path, current_id: str, count: int, chunk: int, attrs: dict) -> zarr.Group:
+def _open_or_create(
+    temp: Path, done_dir: Path, current_id: str, count: int, chunk: int, attrs: dict, kind: str = "rasters"
+) -> zarr.Group:
     if (temp / "zarr.json").is_file() and done_dir.is_dir():
         group = zarr.open_group(str(temp), mode="r+")
         if group.attrs.get("build_id") == current_id and group.attrs.get("count") == count:
@@ -219,31 +247,86 @@ def _open_or_create(temp: Path, done_dir: Path, current_id: str, count: int, chu
     shutil.rmtree(temp, ignore_errors=True)
     shutil.rmtree(done_dir, ignore_errors=True)
     done_dir.mkdir(parents=True)
-    return create_store(temp, "rasters", count, chunk, attrs)
+    return create_store(temp, kind, count, chunk, attrs)
 
 
 def _run_chunks(
-    config: RasterizerConfig, temp: Path, done_dir: Path, glyph_ids: np.ndarray, chunk: int, todo: list[int]
+    config: RasterizerConfig, desc: str, tasks: list[tuple[str, Callable[..., ChunkResult], tuple]]
 ) -> list[ChunkResult]:
+    """Run (key, function, arguments) chunk tasks on the Dask cluster, a progress bar counting glyphs."""
     from dask.distributed import as_completed
 
     results: list[ChunkResult] = []
     with dask_client(config) as client, tqdm(
-        total=sum(len(glyph_ids[i * chunk : (i + 1) * chunk]) for i in todo), desc="rasterize", unit=" glyphs"
+        total=sum(len(args[4]) for _, _, args in tasks), desc=desc, unit=" glyphs"
     ) as bar:
-        futures = [
-            client.submit(  # type: ignore[attr-defined]
-                build_chunk, str(temp.resolve()), _absolute_db(config.database), i, i * chunk,
-                glyph_ids[i * chunk : (i + 1) * chunk], config.raster, str(done_dir.resolve()),
-                pure=False, key=f"build-chunk-{i}",
-            )  # fmt: skip
-            for i in todo
-        ]
+        futures = [client.submit(fn, *args, pure=False, key=key) for key, fn, args in tasks]  # type: ignore[attr-defined]
         for future in as_completed(futures):
             result: ChunkResult = future.result()
             results.append(result)
             bar.update(result.count)
     return results
+
+
+def variants_id(rasters_build_id: str, config: RasterizerConfig) -> str:
+    """Identity of a variants store: the rasters build it augments and the augmentation settings."""
+    return hashlib.sha256(f"{rasters_build_id}:{config_hash(config.augment)}".encode()).hexdigest()[:32]
+
+
+def build_variants(config: RasterizerConfig, layout: OutputLayout) -> VariantsSummary:
+    """Write (or resume, or confirm) ``augment.variants`` outline-augmented variants of every train
+    glyph of the finished rasters store (docs/training.md "Augmented variants")."""
+    began = time.perf_counter()
+    per_glyph, final = config.augment.variants, layout.variants_store
+    summary = VariantsSummary(per_glyph, store=str(final))
+    if not per_glyph:
+        shutil.rmtree(final, ignore_errors=True)  # generated output that no longer matches the config
+        return summary
+    rasters = open_store(layout.rasters_store, "rasters")
+    current_id = variants_id(str(rasters.attrs["build_id"]), config)
+    train_rows = np.flatnonzero(rasters["split"][:] == split_code("train"))
+    summary.glyphs = count = len(train_rows) * per_glyph
+    if (final / "zarr.json").is_file():
+        try:
+            open_store(final, "variants", expect={"build_id": current_id})
+            summary.up_to_date = True
+            return summary
+        except ValueError:
+            pass
+    source_rows = np.repeat(train_rows, per_glyph)
+    glyph_ids = rasters["glyph_id"][:][source_rows]
+    variant = np.tile(np.arange(per_glyph, dtype=np.uint8), len(train_rows))
+    chunk = config.build.chunk_size
+    temp, done_dir = temporary_path(final), layout.tmp / f"variants-{current_id}"
+    group = _open_or_create(temp, done_dir, current_id, count, chunk, {
+        "build_id": current_id,
+        "rasters_build_id": rasters.attrs["build_id"],
+        "augment": config.augment.model_dump(mode="json"),
+        "variants": per_glyph,
+        "label_map_hash": rasters.attrs["label_map_hash"],
+        "canvas_size": config.raster.canvas_size,
+        "cell_size": config.raster.cell_size,
+        "chunk_size": chunk,
+    }, kind="variants")  # fmt: skip
+    group["glyph_id"][:], group["source_row"][:], group["variant"][:] = glyph_ids, source_rows, variant
+    todo = [i for i in range(-(-count // chunk)) if not (done_dir / f"{i}.done").exists()]
+    if todo:
+        store, done, db = str(temp.resolve()), str(done_dir.resolve()), _absolute_db(config.database)
+        _run_chunks(config, "variants", [
+            (f"variant-chunk-{i}", build_variant_chunk, (store, db, i, i * chunk, glyph_ids[i * chunk : (i + 1) * chunk],
+             variant[i * chunk : (i + 1) * chunk], config.raster, config.augment, done))
+            for i in todo
+        ])  # fmt: skip
+    finalize(temp, final)
+    shutil.rmtree(done_dir, ignore_errors=True)
+    summary.seconds = time.perf_counter() - began
+    record_run(
+        layout, "rasterd build (variants)", {"augment": config_hash(config.augment)},
+        inputs={"rasters_build_id": rasters.attrs["build_id"]},
+        outputs={"store": str(final), "build_id": current_id, "glyphs": count},
+        label_map_hash=str(rasters.attrs["label_map_hash"]),
+    )  # fmt: skip
+    return summary
 
 
 def _absolute_db(target: str) -> str:

@@ -115,17 +115,30 @@ def rasterize_outlines(
     return _render(points, verbs, point_offsets, verb_offsets, em_heights, config, problems, on_error)
 
 
-def rasterize_contours(
-    texts: Sequence[str | bytes], em_heights: np.ndarray, config: RasterConfig, on_error: OnError = "raise"
-) -> RasterBatch:
-    """Like :func:`rasterize_outlines`, from contour JSON strings: the common form is read in C,
-    anything else goes through ``glyph_core.contours.parse_contours`` (whose errors are reported)."""
-    points, verbs, point_offsets, verb_offsets, fallback = contour_json.parse_batch(texts, config.max_points)
+@dataclass(frozen=True, eq=False)
+class PackedOutlines:
+    """N outlines as the core takes them: concatenated (P, 2) float64 points (font units, y up) and
+    uint8 verbs with (N + 1) offsets each, and the glyphs that could not be read (index -> problem)."""
+
+    points: np.ndarray
+    verbs: np.ndarray
+    point_offsets: np.ndarray
+    verb_offsets: np.ndarray
+    problems: dict[int, str]
+
+    def __len__(self) -> int:
+        return len(self.point_offsets) - 1
+
+
+def pack_contours(texts: Sequence[str | bytes], max_points: int) -> PackedOutlines:
+    """Contour JSON strings -> :class:`PackedOutlines`: the common form is read in C, anything else
+    goes through ``glyph_core.contours.parse_contours`` (whose errors are reported)."""
+    points, verbs, point_offsets, verb_offsets, fallback = contour_json.parse_batch(texts, max_points)
     problems: dict[int, str] = {}
     replaced: dict[int, Outline] = {}
     for index in np.flatnonzero(fallback).tolist():
         try:
-            replaced[index] = parse_contours(texts[index], config.max_points)
+            replaced[index] = parse_contours(texts[index], max_points)
         except (ValueError, OverflowError, RecursionError) as exc:
             problems[index] = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
     if replaced:
@@ -136,7 +149,22 @@ def rasterize_contours(
         point_offsets = _offsets([len(p) for p in point_parts])
         verb_offsets = _offsets([len(v) for v in verb_parts])
         points, verbs = np.concatenate(point_parts), np.concatenate(verb_parts)
-    return _render(points, verbs, point_offsets, verb_offsets, em_heights, config, problems, on_error)
+    return PackedOutlines(points, verbs, point_offsets, verb_offsets, problems)
+
+
+def rasterize_contours(
+    texts: Sequence[str | bytes], em_heights: np.ndarray, config: RasterConfig, on_error: OnError = "raise"
+) -> RasterBatch:
+    """Like :func:`rasterize_outlines`, from contour JSON strings (read by :func:`pack_contours`)."""
+    return rasterize_packed(pack_contours(texts, config.max_points), em_heights, config, on_error)
+
+
+def rasterize_packed(
+    outlines: PackedOutlines, em_heights: np.ndarray, config: RasterConfig, on_error: OnError = "raise"
+) -> RasterBatch:
+    """Render :class:`PackedOutlines` (see :func:`rasterize_outlines` for ``on_error``)."""
+    o = outlines
+    return _render(o.points, o.verbs, o.point_offsets, o.verb_offsets, em_heights, config, dict(o.problems), on_error)
 
 
 def downsample_masks(images: np.ndarray, size: int | tuple[int, int], threshold: bool = True) -> np.ndarray:

@@ -10,20 +10,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from glyph_core.classifier_config import RasterAugmentConfig
 from glyph_core.store import MAX_TWINS
 
 from glyph_train.data.glyph_stream import Prepare
 from glyph_train.data.glyphs import SIDE_FEATURES, GlyphTable, PackedRasters, raster_inputs
-from glyph_train.data.raster_augment import augment_rasters
+from glyph_train.data.variants import Variants, augmented_raster_inputs
 
 
-def prepare_training_batch(rasters: PackedRasters, table: GlyphTable, augment: RasterAugmentConfig) -> Prepare:
-    """rows -> (augmented rasters and size cues, label sets) for :class:`~glyph_train.data.glyph_stream.GlyphBatches`."""
+def prepare_training_batch(rasters: PackedRasters, table: GlyphTable, variants: Variants | None, share: float) -> Prepare:
+    """rows -> (rasters and size cues, a ``share`` of them a variant's; label sets) for
+    :class:`~glyph_train.data.glyph_stream.GlyphBatches`."""
 
     def prepare(rows: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        masks, _ = augment_rasters(rasters.masks(rows), augment, rng)
-        return raster_inputs(rasters, table, rows, masks), table.label_sets(rows)
+        return augmented_raster_inputs(rasters, table, rows, variants, share, rng), table.label_sets(rows)
 
     return prepare
 

@@ -21,6 +21,7 @@ from glyph_train.baseline.inputs import batch_signature, fixed_batches, fixed_da
 from glyph_train.baseline.model import build_baseline, load_baseline
 from glyph_train.data.glyph_stream import GlyphBatches
 from glyph_train.data.glyphs import SIDE_FEATURES, GlyphTable, PackedRasters, load_glyph_table
+from glyph_train.data.variants import load_variants
 from glyph_train.distribute import distributed_batches
 from glyph_train.errors import TrainingInputError
 from glyph_train.evaluate.flops import count_flops
@@ -119,13 +120,16 @@ class BaselineTask(TrainingTask):
             )
         # 2 KB a glyph: the three splits of the built-in corpus take ~220 MB.
         self.rasters = PackedRasters(source, np.concatenate([self.train_rows, self.val_rows, self.test_rows]))
+        # The variants' rasters: 2 KB each too (augment.variants per train glyph).
+        self.variants = load_variants(self.layout, source, rasters=True) if self.config.augment.share > 0 else None
         self.speed = TrainingRate(self.profile.batch_size)
 
     def epoch_units(self) -> int:
         return self.profile.epoch_glyphs or len(self.train_rows)
 
     def identity(self) -> dict[str, str]:
-        return training_identity(self.config, self.source.build_id, self.source.label_map_hash)
+        identity = training_identity(self.config, self.source.build_id, self.source.label_map_hash)
+        return {**identity, "variants_build_id": self.variants.build_id} if self.variants else identity
 
     def new_model(self) -> Any:
         return build_baseline(self.num_labels, self.source.canvas_size, self.config.model)
@@ -146,7 +150,7 @@ class BaselineTask(TrainingTask):
         callbacks = [*schedule_callbacks(config.schedule), self.speed.callback]
         if state.finished:  # a finished run trains no more
             return Datasets(None, None, callbacks)
-        prepare = prepare_training_batch(self.rasters, table, config.raster_augment)
+        prepare = prepare_training_batch(self.rasters, table, self.variants, config.augment.share)
 
         def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
             # Each input pipeline streams its own share of the rows; the stream's batch counter makes resuming exact.

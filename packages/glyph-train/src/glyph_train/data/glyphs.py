@@ -134,10 +134,13 @@ def load_grids(path: Path, kind: str, source: RasterStore, expect: dict[str, str
     return group["grid"][:].astype(np.int32)
 
 
-def raster_inputs(rasters: PackedRasters, table: GlyphTable, rows: np.ndarray, masks: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """What the raster models (the joint model, the baseline) eat: (n, S, S, 1) float32 0/1 rasters and the size cues."""
+def raster_inputs(
+    rasters: PackedRasters, table: GlyphTable, rows: np.ndarray, masks: np.ndarray | None = None, side: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """What the raster models (the joint model, the baseline) eat: (n, S, S, 1) float32 0/1 rasters and
+    the size cues (the rows' own unless given)."""
     masks = rasters.masks(rows) if masks is None else masks
-    return {"raster": masks[..., None].astype(np.float32), "side": table.side[rows]}
+    return {"raster": masks[..., None].astype(np.float32), "side": table.side[rows] if side is None else side}
 
 
 class PackedRasters:

@@ -1,4 +1,4 @@
-"""Phase 2 inputs: grids (+ raster augmentation re-tokenized, + token noise) and targets, per batch.
+"""Phase 2 inputs: grids (some drawn from the outline-augmented variants, + token noise) and targets, per batch.
 
 Pure NumPy on arrays held in memory; ``GlyphBatches`` turns ``prepare`` into a resumable tf.data stream.
 """
@@ -12,16 +12,15 @@ import numpy as np
 from glyph_core.classifier_config import GridInputConfig
 from glyph_core.store import MAX_TWINS
 
-from glyph_core.cells import PrimitiveAssigner
 from glyph_train.data.glyph_stream import add_token_noise
-from glyph_train.data.glyphs import AUX_TARGETS, SIDE_FEATURES, GlyphTable, PackedRasters
-from glyph_train.data.raster_augment import augment_rasters
+from glyph_train.data.glyphs import AUX_TARGETS, SIDE_FEATURES, GlyphTable
 from glyph_train.data.token_confusion import TokenConfusions
+from glyph_train.data.variants import Variants
 
 
-def model_inputs(grids: np.ndarray, table: GlyphTable, rows: np.ndarray) -> dict[str, np.ndarray]:
-    """What a GridClassifier eats for ``rows``: their (n, G, G) grids and size cues."""
-    return {"grid": np.asarray(grids, dtype=np.int32), "side": table.side[rows]}
+def model_inputs(grids: np.ndarray, table: GlyphTable, rows: np.ndarray, side: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """What a GridClassifier eats for ``rows``: their (n, G, G) grids and size cues (the rows' own by default)."""
+    return {"grid": np.asarray(grids, dtype=np.int32), "side": table.side[rows] if side is None else side}
 
 
 def model_targets(table: GlyphTable, rows: np.ndarray, aux: bool) -> dict[str, np.ndarray]:
@@ -34,26 +33,29 @@ def model_targets(table: GlyphTable, rows: np.ndarray, aux: bool) -> dict[str, n
 
 @dataclass
 class GridPreparer:
-    """Training batches: the chosen grids of ``rows``, some re-made from augmented rasters, then token noise."""
+    """Training batches: the chosen grids of ``rows``, a share swapped for a variant's grid and size
+    cues (``config.augment``), then token noise."""
 
     table: GlyphTable
     grids: np.ndarray  # (N, G, G) grids training reads (Phase 1's or the true ones), all rows
     config: GridInputConfig
     vocab: int
     aux: bool
-    rasters: PackedRasters | None = None  # needed when raster augmentation is on
-    assigner: PrimitiveAssigner | None = None
+    variants: Variants | None = None  # with grids; needed when config.augment.share > 0
     confusions: TokenConfusions | None = None  # where token noise draws from; None: uniformly
 
+    def __post_init__(self) -> None:
+        if self.config.augment.share > 0 and (self.variants is None or self.variants.grids is None):
+            raise ValueError("input.augment.share > 0 needs the variants with their grids")
+
     def __call__(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        grids = self.grids[rows].copy()
-        if self.config.raster_augment.share > 0 and self.rasters is not None and self.assigner is not None:
-            masks, chosen = augment_rasters(self.rasters.masks(rows), self.config.raster_augment, rng)
-            if len(chosen):
-                grids[chosen] = self.assigner.assign(masks[chosen])
+        grids, side = self.grids[rows].copy(), self.table.side[rows].copy()
+        if self.variants is not None and self.config.augment.share > 0:
+            chosen, picks = self.variants.draw(rows, self.config.augment.share, rng)
+            grids[chosen], side[chosen] = self.variants.grids[picks], self.variants.side[picks]
         low, high = self.config.token_noise
         grids = add_token_noise(grids, low, high, self.vocab, rng, self.confusions)
-        return model_inputs(grids, self.table, rows), model_targets(self.table, rows, self.aux)
+        return model_inputs(grids, self.table, rows, side), model_targets(self.table, rows, self.aux)
 
 
 def signature(grid_side: int, aux: bool) -> tuple[Any, Any]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from glyph_train.data.glyph_stream import GlyphBatches
 from glyph_train.data.glyphs import SIDE_FEATURES, GlyphTable, PackedRasters, raster_inputs
-from glyph_train.data.raster_augment import augment_rasters
+from glyph_train.data.variants import Variants, augmented_raster_inputs, load_variants
 from glyph_train.phase1.classifier import load_classifier
 from glyph_train.phase1.evaluate import model_hash
 from glyph_train.phase2.inputs import model_targets
@@ -101,6 +101,8 @@ class JointTask(TrainingTask):
         self.table, self.source = data.table, data.source
         self.rasters = PackedRasters(self.source, np.arange(self.source.count))
         self.aux = self.parent.aux
+        share = self.config.input.augment.share
+        self.variants: Variants | None = load_variants(self.layout, self.source, rasters=True) if share > 0 else None
 
     def epoch_units(self) -> int:
         return self.parent.epoch_units()
@@ -116,6 +118,7 @@ class JointTask(TrainingTask):
         )  # fmt: skip
 
     def identity(self) -> dict[str, str]:
+        # The parent's identity names the variants build when augmenting, which this stage draws from too.
         return {**self.parent.identity(), "phase2_model_hash": model_hash(self.phase2), "joint": self.joint.model_dump_json()}
 
     def new_model(self) -> keras.Model:
@@ -130,12 +133,11 @@ class JointTask(TrainingTask):
     def datasets(self, model: keras.Model, state: TrainingState, settings: TrainSettings) -> Datasets:
         import tensorflow as tf
 
-        config, rasters, table, aux = self.config, self.rasters, self.table, self.aux
-        augment = config.input.raster_augment
+        config, rasters, table, aux, variants = self.config, self.rasters, self.table, self.aux, self.variants
 
         def prepare(rows: np.ndarray, rng: np.random.Generator) -> tuple[Any, Any]:
-            masks, _ = augment_rasters(rasters.masks(rows), augment, rng)
-            return raster_inputs(rasters, table, rows, masks), model_targets(table, rows, aux)
+            inputs = augmented_raster_inputs(rasters, table, rows, variants, config.input.augment.share, rng)
+            return inputs, model_targets(table, rows, aux)
 
         rows = table.rows_of("train")
         stream = GlyphBatches(rows, self.joint.batch_size, config.seed, prepare, start_batch=state.epoch * settings.steps_per_epoch)

@@ -1,7 +1,7 @@
 """`glyph-train phase2`: primitive grids -> trained glyph classifier (docs/phase2.md), optional joint fine-tuning.
 
 Trains on Phase 1's predicted grids by default (deployment noise) with token noise and
-raster-level augmentation (docs/training.md), stops early on val accuracy, and writes quick val/test numbers
+the outline-augmented variants `rasterd build` writes (docs/training.md), stops early on val accuracy, and writes quick val/test numbers
 on both true and predicted grids; `glyph-train evaluate` gives the full report.
 """
 
@@ -15,12 +15,11 @@ from typing import Any
 
 import keras
 import numpy as np
-from glyph_core.cells import PrimitiveAssigner
 from glyph_core.classifier_config import Phase2Config
 
 from glyph_train.data.glyph_stream import GlyphBatches
-from glyph_train.data.glyphs import PackedRasters
 from glyph_train.data.token_confusion import TokenConfusions, measure_confusions
+from glyph_train.data.variants import Variants, load_variants
 from glyph_train.distribute import distributed_batches
 from glyph_train.optim import schedule_callbacks
 from glyph_train.phase1.evaluate import model_hash
@@ -77,6 +76,9 @@ class Phase2Task(TrainingTask):
         self.aux = config.loss.aux_diacritic_weight > 0
         self.train_rows, self.val_rows = data.table.rows_of("train"), data.table.rows_of("val")
         self.train_grids = data.predicted_grids if config.input.train_grids == "predicted" else data.true_grids
+        self.variants: Variants | None = None
+        if config.input.augment.share > 0:
+            self.variants = load_variants(self.layout, data.source, grids_centroid_hash=data.centroid_hash)
 
     def epoch_units(self) -> int:
         return self.profile.epoch_glyphs or len(self.train_rows)
@@ -85,6 +87,7 @@ class Phase2Task(TrainingTask):
         data = self.data
         return training_identity(self.config, {
             "rasters_build_id": data.source.build_id, "centroid_hash": data.centroid_hash, "phase1_model_hash": data.phase1_model_hash,
+            **({"variants_build_id": self.variants.build_id} if self.variants else {}),
         })  # fmt: skip
 
     def new_model(self) -> keras.Model:
@@ -98,11 +101,8 @@ class Phase2Task(TrainingTask):
 
     def datasets(self, model: keras.Model, state: TrainingState, settings: TrainSettings) -> Datasets:
         config, data, table, source = self.config, self.data, self.data.table, self.data.source
-        augmenting = config.input.raster_augment.share > 0
         preparer = GridPreparer(
-            table, self.train_grids, config.input, data.vocab, self.aux,
-            rasters=PackedRasters(source, self.train_rows) if augmenting and not state.finished else None,
-            assigner=PrimitiveAssigner(data.centroids, source.cell_size) if augmenting else None,
+            table, self.train_grids, config.input, data.vocab, self.aux, variants=self.variants,
             confusions=self.confusions() if config.input.token_noise_from == "confusions" else None,
         )  # fmt: skip
 
