@@ -136,7 +136,7 @@ def check_damaged(seed: int, edits: int) -> None:
 GENERATED = given(contour_data(), st.integers(0, 2), st.integers(0, 2**32 - 1))
 DAMAGED = given(st.integers(0, 2**32 - 1), st.integers(1, 6))
 QUICK = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-LONG = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+LONG = settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 test_reader_agrees_with_reference_on_generated_json = QUICK(GENERATED(check_generated))
 test_reader_agrees_with_reference_on_damaged_text = QUICK(DAMAGED(check_damaged))
