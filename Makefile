@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.glyphgrid-installed
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: install system venv npm-fonts dataset build primitives tokenize phase1 phase2 baseline evaluate pipeline serve test test-fast demo bench bench-serve clean-outputs
+.PHONY: install system venv npm-fonts dataset build primitives tokenize phase1 phase2 baseline evaluate export predict pipeline serve test test-fast demo bench bench-serve clean-outputs
 
 install: system $(STAMP) npm-fonts
 
@@ -60,12 +60,19 @@ baseline: build
 evaluate: phase2 baseline
 	$(BIN)/glyph-train evaluate --config configs/evaluate.yaml
 
+# The trained Phase 1 + Phase 2 as a LiteRT bundle (outputs/export/end_to_end/), then its predictions.
+export: phase2
+	$(BIN)/glyph-train export --config configs/export.yaml
+
+predict: export
+	$(BIN)/glyph-train predict --config configs/predict.yaml
+
 # Every training stage in order, skipping the ones whose config and inputs are unchanged.
 pipeline: build
 	$(BIN)/glyph-train pipeline --config configs/pipeline.yaml
 
 # The main job on the built-in default: install, ingest the Debian Arabic fonts, build the rasters,
-# then primitives, tokenize, Phase 1, Phase 2, baseline and evaluation (quick profiles), timed.
+# then primitives, tokenize, Phase 1, Phase 2, baseline, evaluation (quick profiles) and the export, timed.
 demo: build
 	@began=$$(date +%s); $(BIN)/glyph-train pipeline --config configs/pipeline.yaml && \
 	echo "make demo: pipeline finished in $$(( $$(date +%s) - began )) s"

@@ -33,12 +33,13 @@ def run(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - began
 
 
-def prepare(outputs: Path, root: Path) -> None:
-    for part in COPIED:
+def prepare(outputs: Path, root: Path, parts: tuple[str, ...] = COPIED) -> None:
+    """Copies ``parts`` of a finished run under ``outputs`` to ``root``, replacing what was there."""
+    for part in parts:
         if not (outputs / part).exists():
             raise SystemExit(f"{outputs / part} is missing: run `make demo` (or the stages up to phase1) first")
     shutil.rmtree(root, ignore_errors=True)
-    for part in COPIED:
+    for part in parts:
         (root / part).parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(outputs / part, root / part)
     (root / "meta" / "run_history.jsonl").unlink(missing_ok=True)

@@ -7,6 +7,7 @@ import pytest
 from glyph_core import classifier_config as ccfg
 from glyph_core import cell_config as cell_cfg
 from glyph_core import config as cfg
+from glyph_core import export_config as ecfg
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs, record_run
 from glyph_train.stages import PipelineConfig
@@ -22,6 +23,8 @@ MODELS = {
     "baseline.yaml": ccfg.BaselineConfig,
     "evaluate.yaml": ccfg.EvaluateConfig,
     "pipeline.yaml": PipelineConfig,
+    "export.yaml": ecfg.ExportConfig,
+    "predict.yaml": ecfg.PredictConfig,
 }
 
 

@@ -17,11 +17,13 @@ def test_overlay_merges_nested_mappings_and_replaces_the_rest():
 
 def test_a_profile_changes_only_what_it_names():
     config = Phase2Config(profile="long")
-    assert config.active.epochs == 10 and config.active.model.transformer.d_model == 128
+    assert config.active.epochs == 5 and config.active.model.backbone == "cnn" and config.active.model.cnn.width == 48
+    assert config.active.model.transformer.d_model == 128  # the small Transformer, for backbone: transformer
     assert config.active.model.transformer.dropout == config.training.model.transformer.dropout
     assert config.active.epoch_glyphs is None  # not named by `long`: the base value
     full = Phase2Config(profile="full").active
     assert full.margin.kind == "arcface" and full.joint.enabled and full.model.transformer.d_model == 256
+    assert full.model.backbone == "transformer"
     assert BaselineConfig(profile="quick").active.batch_size == BaselineConfig().training.batch_size
 
 

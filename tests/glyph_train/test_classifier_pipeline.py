@@ -1,6 +1,6 @@
 """The whole training side on the small real store: `glyph-train pipeline` (primitives, tokenize, Phase 1,
-Phase 2, baseline, evaluate), its stage skipping, Phase 2's outputs and resume, and evaluation on a
-second database whose labels the models partly never saw."""
+Phase 2, baseline, evaluate, export), its stage skipping, Phase 2's outputs and resume, evaluation on a
+second database whose labels the models partly never saw, and the exported bundle run by LiteRT."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config
+from glyph_core.export_config import ExportConfig
 from glyph_train.stages import PipelineConfig
 from glyph_core.cell_config import PrimitivesConfig
 from glyph_core.paths import OutputLayout
@@ -22,13 +23,13 @@ from glyph_train.pipeline import run_pipeline
 from train_helpers import SMALL_CLUSTERS, copy_outputs, rasterizer_config, tiny_phase1
 
 pytestmark = pytest.mark.slow
-STAGES = ["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate"]
+STAGES = ["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate", "export"]
 
 
 def tiny_phase2(root: Path, **changes: object) -> Phase2Config:
     quick = {
         "epochs": 6, "batch_size": 32, "early_stopping_patience": 6, "learning_rate": 2e-3,
-        "model": {"transformer": {"layers": 1, "d_model": 32, "heads": 2, "mlp_dim": 64}},
+        "model": {"backbone": "cnn", "cnn": {"stage_blocks": [1, 1, 1], "width": 16}},  # the CPU profiles' backbone, narrow
     }  # fmt: skip
     data = {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "tensorboard": False,
             "input": {"augment": {"share": 0.3}}, "schedule": {"warmup_epochs": 0.2}, **changes}  # fmt: skip
@@ -52,6 +53,7 @@ def write_configs(folder: Path, root: Path, db: Path, **phase2_changes: object) 
         "phase2": tiny_phase2(root, **phase2_changes),
         "baseline": tiny_baseline(root),
         "evaluate": EvaluateConfig(outputs={"root": str(root)}, min_font_glyphs=5),
+        "export": ExportConfig(outputs={"root": str(root)}, calibration_glyphs=64, latency_glyphs=8, bootstrap_resamples=100),
     }
     paths = {}
     for name, config in configs.items():
@@ -141,6 +143,7 @@ def test_second_run_skips_every_stage_and_a_changed_config_reruns_it_and_downstr
     third = run_pipeline(changed)
     assert statuses(third) == {
         "primitives": "skipped", "tokenize": "ran", "phase1": "skipped", "phase2": "ran", "baseline": "skipped", "evaluate": "ran",
+        "export": "ran",
     }  # fmt: skip
     # A deleted output makes its stage stale even with the same key.
     shutil.rmtree(OutputLayout.at(root).checkpoints("baseline"))
@@ -148,27 +151,35 @@ def test_second_run_skips_every_stage_and_a_changed_config_reruns_it_and_downstr
     assert statuses(fourth)["baseline"] == "ran" and statuses(fourth)["evaluate"] == "ran"
 
 
-def test_evaluate_on_a_second_database_reports_unknown_labels_apart(pipeline_run, tmp_path, font_file):
+@pytest.fixture(scope="module")
+def other_store(small_glyphs_db, tmp_path_factory, font_file) -> Path:
+    """Outputs root of a store built from other fonts, every label kept and Latin letters recorded too:
+    labels the models never saw."""
     from glyph_core.config import IngestConfig
-    from glyph_train.evaluate.run import run_evaluate
     from rasterd.build import run_build
     from rasterd.ingest.run import run_ingest
 
-    root, *_ = pipeline_run
-    # Other fonts, every label kept, Latin letters recorded too: labels the models never saw.
+    base = tmp_path_factory.mktemp("other_fonts")
     fonts = [
         font_file("opentype/fonts-hosny-amiri/AmiriQuran.ttf"),
         font_file("truetype/noto/NotoNastaliqUrdu-Regular.ttf"),
         font_file("truetype/kacst-one/KacstOne-Bold.ttf"),
     ]
-    db = tmp_path / "dataset" / "glyphs.db"
+    db = base / "dataset" / "glyphs.db"
     run_ingest(IngestConfig(
-        fonts=[str(f) for f in fonts], database=str(db), workers=1, include_latin=True, outputs={"root": str(tmp_path / "ingest")}
+        fonts=[str(f) for f in fonts], database=str(db), workers=1, include_latin=True, outputs={"root": str(base / "ingest")}
     ))  # fmt: skip
-    other = tmp_path / "other"
+    other = base / "other"
     build = rasterizer_config(db, other).model_copy(update={"labels": rasterizer_config(db, other).labels.model_copy(update={"min_count": 1})})
     run_build(build)
+    return other
 
+
+def test_evaluate_on_a_second_database_reports_unknown_labels_apart(pipeline_run, other_store):
+    from glyph_train.evaluate.run import run_evaluate
+
+    root, *_ = pipeline_run
+    other = other_store
     summary = run_evaluate(EvaluateConfig(
         outputs={"root": str(root)}, splits=["test"], min_font_glyphs=5,
         external=[{"name": "other-fonts", "outputs_root": str(other)}],
@@ -218,3 +229,118 @@ def test_joint_fine_tuning_runs_on_the_task_template_resumes_and_is_evaluated(pi
     assert again.joint is not None and again.joint["epochs_run"] == 1 and again.joint["test_top1"] == joint["test_top1"]
     summary = run_evaluate(EvaluateConfig(outputs={"root": str(root)}, splits=["test"], min_font_glyphs=5, models=["joint"]))
     assert summary.result["ways"]["joint"]["splits"]["test"]["count"] > 0
+
+
+def _home(root: Path):
+    from glyph_core.rasters import open_rasters
+    from glyph_train.data.glyphs import load_glyph_table
+
+    layout = OutputLayout.at(root)
+    source = open_rasters(layout)
+    return layout, source, load_glyph_table(source, layout)
+
+
+def test_exported_bundle_runs_on_litert_exactly_like_glyph_train(pipeline_run):
+    from glyph_core.bundle import INDEX, read_manifest, store_mismatches
+    from glyph_core.primitives import load_centroids
+    from glyph_core.recognizer import Recognizer
+    from glyph_train.bundle.measure import read_masks
+    from glyph_train.data.glyphs import load_grids
+    from glyph_train.evaluate.ways import build_ways
+
+    root, *_ = pipeline_run
+    layout, source, table = _home(root)
+    folder = layout.export("end_to_end")
+    manifest = read_manifest(folder)
+    centroids, chash = load_centroids(layout.centroids, source.cell_size)
+    assert store_mismatches(manifest, dict(source.group.attrs), chash) == []
+    assert set(manifest.precisions) == {"float32", "int8"} and manifest.classes == len(table.labels)
+    for entry in manifest.precisions.values():
+        for model in (entry.cell_model, entry.grid_model):
+            assert (folder / model.file).stat().st_size == model.bytes > 0
+        assert {s.name for s in entry.grid_model.inputs} == {"grid", "side"}
+        assert {s.name for s in entry.grid_model.outputs} == {"logits", "features"}
+    for form in (*manifest.keras.values(), *manifest.saved_model.values()):
+        assert (folder / form).exists()
+
+    # Every val and test glyph through the LiteRT bundle and through glyph-train's own end-to-end model.
+    rows = np.sort(np.concatenate([table.rows_of("val"), table.rows_of("test")]))
+    masks, side = read_masks(source, rows), table.side[rows]
+    keras_logits = build_ways(["end_to_end"], layout, centroids, source.cell_size, source.canvas_size, 256)[0].predict(masks, side)
+    float32 = Recognizer(folder, "float32").classify(masks, side)
+    assert np.array_equal(float32.probabilities.argmax(axis=1), keras_logits.argmax(axis=1))
+    expected = np.exp(keras_logits - keras_logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(float32.probabilities, expected / expected.sum(axis=1, keepdims=True), atol=1e-4)
+    assert np.array_equal(float32.grids, load_grids(layout.predicted_grids_store, "predicted_grids", source)[rows])
+    assert manifest.precisions["float32"].agreement_with_keras == 1.0
+
+    # The manifest's numbers are the bundle's own: strict top-1 on test recomputed from the models' output.
+    test = np.isin(rows, table.rows_of("test"))
+    int8 = Recognizer(folder, "int8").classify(masks, side)
+    for precision, out in (("float32", float32), ("int8", int8)):
+        score = manifest.precisions[precision].accuracy["test"]
+        assert score.glyphs == test.sum()
+        assert score.top1_strict == pytest.approx(float((out.probabilities[test].argmax(axis=1) == table.label[rows][test]).mean()))
+        np.testing.assert_allclose(out.probabilities.sum(axis=1), 1.0, atol=0.02)
+    # int8 is the float32 model quantized: it agrees on most glyphs (a tiny model, so not on all).
+    assert (int8.probabilities.argmax(axis=1) == float32.probabilities.argmax(axis=1)).mean() > 0.7
+
+    # The retrieval index holds the float32 features of every store glyph, unit norm.
+    index = np.load(folder / INDEX)
+    assert np.array_equal(index["glyph_id"], table.glyph_id)
+    np.testing.assert_allclose(index["features"][rows], float32.features, atol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(index["features"], axis=1), 1.0, atol=1e-4)
+    measured = manifest.measured
+    assert measured["retrieval"]["queries"] == len(table.rows_of("test")) and 0 <= measured["retrieval"]["same_label_share"] <= 1
+    assert set(measured["latency"]) == {"keras", "float32", "int8"}
+    assert all(v["single_ms_median"] > 0 for v in measured["latency"].values())
+
+
+def test_a_bundle_is_refused_where_it_does_not_belong(pipeline_run, tmp_path):
+    from glyph_core.bundle import MANIFEST, BundleError, read_manifest, store_mismatches
+    from glyph_core.recognizer import Recognizer
+
+    root, *_ = pipeline_run
+    layout, source, _ = _home(root)
+    folder = Path(shutil.copytree(layout.export("end_to_end"), tmp_path / "bundle"))
+    manifest = read_manifest(folder)
+    attrs = dict(source.group.attrs) | {"rasters_build_id": "another-build", "cell_size": 16}
+    problems = store_mismatches(manifest, attrs, "0" * 64)
+    assert [p.split(":")[0] for p in problems] == ["rasters_build_id", "cell_size", "centroid_hash"]
+    with pytest.raises(BundleError, match="no bundle"):
+        Recognizer(tmp_path / "nowhere")
+    recognizer = Recognizer(folder)
+    with pytest.raises(ValueError, match=r"\(n, 128, 128\)"):
+        recognizer.grids(np.zeros((2, 64, 64), np.uint8))
+    data = json.loads((folder / MANIFEST).read_text())
+    (folder / MANIFEST).write_text(json.dumps(data | {"schema_version": 99}))
+    with pytest.raises(BundleError, match="schema version 99"):
+        read_manifest(folder)
+    (folder / MANIFEST).write_text(json.dumps({k: v for k, v in data.items() if k != "precisions"} | {"precisions": {"int8": data["precisions"]["int8"]}}))
+    with pytest.raises(BundleError, match="no float32 models"):
+        Recognizer(folder, "float32")
+
+
+def test_predict_scores_the_home_store_like_the_manifest_and_counts_unknown_labels(pipeline_run, other_store, tmp_path):
+    from glyph_core.bundle import read_manifest
+    from glyph_core.export_config import PredictConfig
+    from glyph_train.bundle.predict import run_predict
+
+    root, *_ = pipeline_run
+    layout, source, table = _home(root)
+    bundle = layout.export("end_to_end")
+    home = run_predict(PredictConfig(outputs={"root": str(tmp_path)}, bundle=str(bundle), source_root=str(root), splits=["test"]))
+    lines = [json.loads(line) for line in (home.folder / "predictions.jsonl").read_text().splitlines()]
+    assert len(lines) == len(table.rows_of("test")) == home.glyphs == home.scored
+    assert {line["glyph_id"] for line in lines} == set(table.glyph_id[table.rows_of("test")].tolist())
+    assert all(len(line["top"]) == 5 and line["top"][0]["probability"] >= line["top"][1]["probability"] for line in lines)
+    score = read_manifest(bundle).precisions["float32"].accuracy["test"]
+    assert home.top1_strict == pytest.approx(score.top1_strict) and home.top1_alt == pytest.approx(score.top1_alt)
+
+    other = run_predict(PredictConfig(outputs={"root": str(tmp_path)}, bundle=str(bundle), source_root=str(other_store), name="other"))
+    summary = json.loads((other.folder / "summary.json").read_text())
+    lines = [json.loads(line) for line in (other.folder / "predictions.jsonl").read_text().splitlines()]
+    assert len(lines) == summary["glyphs"] == other.glyphs > other.scored == summary["known"] > 0
+    assert sum(not line["known_label"] for line in lines) == other.glyphs - other.scored
+    assert sum(f["glyphs"] for f in summary["fonts"]) == other.glyphs
+    assert "| font |" in (other.folder / "summary.md").read_text()

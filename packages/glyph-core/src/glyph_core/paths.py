@@ -48,6 +48,10 @@ class OutputLayout:
     def tmp(self) -> Path:
         return self.root / "tmp"
 
+    def export(self, name: str) -> Path:
+        """A model bundle `glyph-train export` writes (docs/export.md)."""
+        return self.root / "export" / name
+
     def checkpoints(self, phase: str) -> Path:
         return self.root / "checkpoints" / phase
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config, ProfileName
 from glyph_core.config import RasterizerConfig, StrictModel, load_config
+from glyph_core.export_config import ExportConfig, PredictConfig
 from glyph_core.cell_config import Phase1Config, PrimitivesConfig
 from pydantic import Field, field_validator
 
@@ -31,6 +32,7 @@ class Stage:
     outputs: tuple[str, ...] = ()  # keys of the stage's run record whose paths must still exist
     program: str = "glyph-train"  # tokenize is rasterd's: the pipeline runs it as a command
     checkpointed: bool = False  # a stale checkpoint is replaced, not refused, when the pipeline reruns it
+    in_pipeline: bool = True  # part of `glyph-train pipeline`'s default stages (predict reads a store a user names)
 
     @property
     def command(self) -> str:
@@ -78,6 +80,16 @@ STAGES: dict[str, Stage] = {
             EvaluateConfig, "configs/evaluate.yaml", "glyph_train.evaluate.run:run_evaluate",
             upstream=("phase1", "phase2", "baseline"), outputs=("report", "json"),
         ),
+        Stage(
+            "export", "Phase 1 + Phase 2 -> a LiteRT model bundle (float32, int8), retrieval index, measured manifest",
+            ExportConfig, "configs/export.yaml", "glyph_train.bundle.export:run_export",
+            upstream=("phase1", "phase2"), outputs=("bundle", "manifest"),
+        ),
+        Stage(
+            "predict", "a bundle over any rasters store -> predictions.jsonl, per-font summary, accuracy on known labels",
+            PredictConfig, "configs/predict.yaml", "glyph_train.bundle.predict:run_predict",
+            upstream=("export",), outputs=("predictions", "summary"), in_pipeline=False,
+        ),
     )
 }  # fmt: skip
 
@@ -87,7 +99,9 @@ class PipelineConfig(StrictModel):
 
     env_prefix: ClassVar[str | None] = "PIPELINE_"
 
-    stages: list[str] = Field(default_factory=lambda: list(STAGES), description="Stages to run, in this order.")
+    stages: list[str] = Field(
+        default_factory=lambda: [name for name, stage in STAGES.items() if stage.in_pipeline], description="Stages to run, in this order."
+    )
     configs: dict[str, str] = Field(
         default_factory=lambda: {name: stage.default_config for name, stage in STAGES.items()},
         description="Config file of each stage (tokenize runs `rasterd tokenize` with the rasterizer config).",

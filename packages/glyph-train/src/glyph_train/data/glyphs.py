@@ -14,10 +14,9 @@ import numpy as np
 from glyph_core.paths import OutputLayout
 from glyph_core.store import SPLIT_CODES, StoreError, open_store, unpack_masks
 
+from glyph_core.cues import SIDE_FEATURES, size_cues  # noqa: F401  (the cues live in glyph-core; imported from here too)
 from glyph_core.rasters import RasterStore
 
-# Size cues (docs/phase2.md), in this order; what each one means is in `size_cues`.
-SIDE_FEATURES = ("major_dim_ratio", "log_aspect", "bottom_in_em", "top_in_em", "is_diacritic")
 # Auxiliary diacritic-presence targets: the glyph is a mark (char class), it is drawn at mark size.
 AUX_TARGETS = ("is_mark", "drawn_as_diacritic")
 
@@ -58,28 +57,6 @@ class GlyphTable:
         """(n, len(AUX_TARGETS)) float32 0/1 targets of the auxiliary diacritic-presence loss."""
         mark = self.char_classes.index("diacritic") if "diacritic" in self.char_classes else -2
         return np.stack([self.char_class[rows] == mark, self.is_diacritic[rows]], axis=1).astype(np.float32)
-
-
-def size_cues(bbox: np.ndarray, major_dim_ratio: np.ndarray, is_diacritic: np.ndarray) -> np.ndarray:
-    """What tight scaling throws away, per glyph (docs/phase2.md).
-
-    ``bbox`` is the outline's (x_min, y_min, x_max, y_max) in font units and ``major_dim_ratio`` its
-    larger side over the font's em height (ascent - descent), so the em height is recovered per glyph
-    and the vertical extent is given in ems above the baseline: alef, Arabic-Indic one, Latin l and I
-    differ there, and o/O, s/S, v/V differ in size.
-    """
-    bbox = np.asarray(bbox, dtype=np.float64)
-    width = np.maximum(bbox[:, 2] - bbox[:, 0], 0.0)
-    height = np.maximum(bbox[:, 3] - bbox[:, 1], 0.0)
-    ratio = np.asarray(major_dim_ratio, dtype=np.float64)
-    em = np.where(ratio > 0, np.maximum(width, height) / np.where(ratio > 0, ratio, 1.0), 1.0)
-    em = np.where(em > 0, em, 1.0)
-    log_aspect = np.clip(np.log((width + 1e-3 * em) / (height + 1e-3 * em)), -3.0, 3.0)
-    cues = np.stack(
-        [np.clip(ratio, 0, 4), log_aspect, np.clip(bbox[:, 1] / em, -2, 2), np.clip(bbox[:, 3] / em, -2, 2), is_diacritic],
-        axis=1,
-    )
-    return cues.astype(np.float32)
 
 
 def read_design_groups(layout: OutputLayout, fonts: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
