@@ -5,6 +5,7 @@ second database whose labels the models partly never saw, and the exported bundl
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -304,9 +305,9 @@ def test_a_bundle_is_refused_where_it_does_not_belong(pipeline_run, tmp_path):
     layout, source, _ = _home(root)
     folder = Path(shutil.copytree(layout.export("end_to_end"), tmp_path / "bundle"))
     manifest = read_manifest(folder)
-    attrs = dict(source.group.attrs) | {"rasters_build_id": "another-build", "cell_size": 16}
+    attrs = dict(source.group.attrs) | {"build_id": "another-build", "cell_size": 16}
     problems = store_mismatches(manifest, attrs, "0" * 64)
-    assert [p.split(":")[0] for p in problems] == ["rasters_build_id", "cell_size", "centroid_hash"]
+    assert [p.split(":")[0] for p in problems] == ["build_id", "cell_size", "centroid_hash"]
     with pytest.raises(BundleError, match="no bundle"):
         Recognizer(tmp_path / "nowhere")
     recognizer = Recognizer(folder)
@@ -343,4 +344,6 @@ def test_predict_scores_the_home_store_like_the_manifest_and_counts_unknown_labe
     assert len(lines) == summary["glyphs"] == other.glyphs > other.scored == summary["known"] > 0
     assert sum(not line["known_label"] for line in lines) == other.glyphs - other.scored
     assert sum(f["glyphs"] for f in summary["fonts"]) == other.glyphs
-    assert "| font |" in (other.folder / "summary.md").read_text()
+    markdown = (other.folder / "summary.md").read_text()
+    assert re.search(r"^\| font +\|", markdown, re.M)
+    assert all(f["font"] in markdown for f in summary["fonts"])

@@ -16,16 +16,17 @@ import pytest
 import yaml
 
 from glyph_core.config import IngestConfig, RasterdConfig, RasterizerConfig, load_config
+from glyph_train.stages import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
-# What each project program offers (the README's "What each stage writes").
+# What each project program offers: rasterd's commands, and glyph-train's from its stage declarations.
 DESIGN_COMMANDS = {
     "rasterd": {"ingest", "build", "tokenize", "serve"},
-    "glyph-train": {"primitives", "phase1", "phase2", "baseline", "evaluate", "pipeline"},
+    "glyph-train": {name for name, stage in STAGES.items() if stage.program == "glyph-train"} | {"pipeline"},
 }
 RASTERD_MODELS = {"ingest": IngestConfig, "build": RasterizerConfig, "tokenize": RasterizerConfig, "serve": RasterdConfig}
 PIPELINE = ("ingest", "build", "primitives", "tokenize", "rasterd")
-TRAIN = ("phase1", "phase2", "baseline", "evaluate")
+TRAIN = ("phase1", "phase2", "baseline", "evaluate", "export", "predict")
 CLUSTER = ("dask-scheduler", "dask-worker")
 
 
@@ -129,7 +130,7 @@ def test_every_command_is_a_project_command_with_its_config(compose, service):
         if program == "dask":
             assert subcommand in ("scheduler", "worker") and Path(sys.executable).with_name("dask").is_file()
             continue
-        assert subcommand in DESIGN_COMMANDS[program], f"{service}: {program} {subcommand} is not a command of DESIGN.md"
+        assert subcommand in DESIGN_COMMANDS[program], f"{service}: {program} {subcommand} is not a project command"
         config = ROOT / words[words.index("--config") + 1]
         if program == "rasterd":
             from rasterd.cli import COMMANDS

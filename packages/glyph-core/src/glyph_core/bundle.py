@@ -116,8 +116,9 @@ def read_manifest(folder: str | Path) -> BundleManifest:
 def store_mismatches(manifest: BundleManifest, store_attrs: dict[str, Any], centroid_hash: str | None = None) -> list[str]:
     """What differs between a bundle and a rasters store (its attrs) and, when given, the store's centroids;
     empty when the bundle belongs to that store."""
+    # The rasters store names its own build ``build_id``; the bundle records it as ``rasters_build_id``.
     wanted = {
-        "rasters_build_id": manifest.rasters_build_id, "label_map_hash": manifest.label_map_hash,
+        "build_id": manifest.rasters_build_id, "label_map_hash": manifest.label_map_hash,
         "canvas_size": manifest.raster.canvas_size, "cell_size": manifest.raster.cell_size,
     }  # fmt: skip
     problems = [
