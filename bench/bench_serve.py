@@ -58,7 +58,8 @@ class LoadResult:
 
 def prepare(rasterizer_config: Path, work: Path, port: int) -> Path:
     """A rasters store of the configured database under ``work``; returns a rasterd.yaml for it."""
-    from glyph_core.config import RasterdConfig, RasterizerConfig, load_config
+    from glyph_core.config import RasterizerConfig, load_config
+    from glyph_core.serve_config import RasterdConfig
     from rasterd.build import run_build
 
     config = load_config(rasterizer_config, RasterizerConfig)

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import yaml
 
-from glyph_core.config import RasterdConfig, RasterizerConfig
+from glyph_core.config import RasterizerConfig
+from glyph_core.serve_config import RasterdConfig
 
 
 def free_port() -> int:

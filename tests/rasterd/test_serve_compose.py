@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from glyph_core.config import IngestConfig, RasterdConfig, RasterizerConfig, load_config
+from glyph_core.config import IngestConfig, RasterizerConfig, load_config
+from glyph_core.serve_config import RasterdConfig
 from glyph_train.stages import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from glyph_core.api_models import SQUARE_WITH_HOLE, RasterizeResponse
-from glyph_core.config import RasterdConfig
+from glyph_core.serve_config import RasterdConfig
 
 LIMITS = RasterdConfig().limits
 

@@ -12,7 +12,8 @@ from PIL import Image
 from starlette.requests import Request
 
 from glyph_core.api_models import RasterJson, mask_from_rows, rows_from_mask
-from glyph_core.config import ConfigError, RasterdConfig, RasterizerConfig, load_config
+from glyph_core.config import ConfigError, RasterizerConfig, load_config
+from glyph_core.serve_config import RasterdConfig
 from rasterd.app.dependencies import GlyphFilters, HttpCache, decode_cursor, encode_cursor
 from rasterd.app.encoders import grid_picture, npy_bytes, png_from_packed, png_gray, primitive_sheet
 from rasterd.app.errors import BadCursor, GlyphNotFound, PayloadTooLarge, status_and_code

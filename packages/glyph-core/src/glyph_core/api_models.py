@@ -318,6 +318,9 @@ class Health(ApiModel):
     rasters_store: ComponentStatus
     centroids: ComponentStatus
     grids_store: ComponentStatus
+    bundle: ComponentStatus | None = Field(
+        None, description="The model bundle of the recognition routes: ok, off, missing (neither degrades the service), refused, invalid or unavailable."
+    )
 
     model_config = ConfigDict(
         extra="forbid",

@@ -13,15 +13,14 @@ with the service's status, code and message.
 
 from __future__ import annotations
 
-import io
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, TypeVar
 
 import httpx
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from glyph_core.api_call import Call, decode_bytes, decode_model, decode_npy
 from glyph_core.api_models import (
     ErrorResponse,
     FontList,
@@ -37,9 +36,9 @@ from glyph_core.api_models import (
     RasterizeResponse,
     RasterJson,
 )
+from glyph_core.client_recognition import AsyncRecognitionMethods, RecognitionMethods
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
@@ -61,29 +60,6 @@ def _check(response: httpx.Response) -> httpx.Response:
         raise GlyphgridError(response.status_code, f"http_{response.status_code}", response.text[:500]) from None
 
 
-def _model(model: type[M]) -> Callable[[httpx.Response], M]:
-    return lambda response: model.model_validate_json(response.content)
-
-
-def _npy(response: httpx.Response) -> np.ndarray:
-    return np.load(io.BytesIO(response.content), allow_pickle=False)
-
-
-def _content(response: httpx.Response) -> bytes:
-    return response.content
-
-
-@dataclass(frozen=True)
-class Call(Generic[T]):
-    """One API call: what to send and how to decode a successful answer."""
-
-    method: str
-    path: str
-    decode: Callable[[httpx.Response], T]
-    params: Mapping[str, Any] = field(default_factory=dict)
-    json: Any = None
-
-
 def _glyph_filters(**filters: Any) -> dict[str, Any]:
     return {k: v for k, v in filters.items() if v is not None}
 
@@ -93,68 +69,68 @@ class Calls:
 
     @staticmethod
     def health() -> Call[Health]:
-        return Call("GET", "/healthz", _model(Health))
+        return Call("GET", "/healthz", decode_model(Health))
 
     @staticmethod
     def list_glyphs(**filters: Any) -> Call[GlyphPage]:
-        return Call("GET", "/v1/glyphs", _model(GlyphPage), _glyph_filters(**filters))
+        return Call("GET", "/v1/glyphs", decode_model(GlyphPage), _glyph_filters(**filters))
 
     @staticmethod
     def glyph(glyph_id: int) -> Call[GlyphMetadata]:
-        return Call("GET", f"/v1/glyphs/{int(glyph_id)}", _model(GlyphMetadata))
+        return Call("GET", f"/v1/glyphs/{int(glyph_id)}", decode_model(GlyphMetadata))
 
     @staticmethod
     def raster(glyph_id: int) -> Call[np.ndarray]:
-        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/raster.npy", _npy)
+        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/raster.npy", decode_npy)
 
     @staticmethod
     def raster_json(glyph_id: int) -> Call[RasterJson]:
-        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/raster.json", _model(RasterJson))
+        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/raster.json", decode_model(RasterJson))
 
     @staticmethod
     def raster_png(glyph_id: int) -> Call[bytes]:
-        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/raster.png", _content)
+        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/raster.png", decode_bytes)
 
     @staticmethod
     def grid(glyph_id: int) -> Call[np.ndarray]:
-        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/grid.npy", _npy)
+        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/grid.npy", decode_npy)
 
     @staticmethod
     def grid_json(glyph_id: int) -> Call[GridJson]:
-        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/grid.json", _model(GridJson))
+        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/grid.json", decode_model(GridJson))
 
     @staticmethod
     def grid_png(glyph_id: int) -> Call[bytes]:
-        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/grid.png", _content)
+        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/grid.png", decode_bytes)
 
     @staticmethod
     def labels() -> Call[LabelList]:
-        return Call("GET", "/v1/labels", _model(LabelList))
+        return Call("GET", "/v1/labels", decode_model(LabelList))
 
     @staticmethod
     def fonts() -> Call[FontList]:
-        return Call("GET", "/v1/fonts", _model(FontList))
+        return Call("GET", "/v1/fonts", decode_model(FontList))
 
     @staticmethod
     def primitives() -> Call[PrimitiveCatalog]:
-        return Call("GET", "/v1/primitives", _model(PrimitiveCatalog))
+        return Call("GET", "/v1/primitives", decode_model(PrimitiveCatalog))
 
     @staticmethod
     def primitive_centroids() -> Call[np.ndarray]:
-        return Call("GET", "/v1/primitives.npy", _npy)
+        return Call("GET", "/v1/primitives.npy", decode_npy)
 
     @staticmethod
     def primitives_png() -> Call[bytes]:
-        return Call("GET", "/v1/primitives.png", _content)
+        return Call("GET", "/v1/primitives.png", decode_bytes)
 
     @staticmethod
     def rasterize(contours: list[Any] | str, font: FontMetricsIn | Mapping[str, Any] | None = None) -> Call[RasterizeResponse]:
         metrics = FontMetricsIn.model_validate(font) if font is not None else None
         body = RasterizeRequest(contours=contours, font=metrics).model_dump(mode="json", exclude_none=True)
-        return Call("POST", "/v1/rasterize", _model(RasterizeResponse), json=body)
+        return Call("POST", "/v1/rasterize", decode_model(RasterizeResponse), json=body)
 
 
-class GlyphgridClient:
+class GlyphgridClient(RecognitionMethods):
     """Synchronous client; pass ``transport`` (e.g. ``httpx.MockTransport``) or ``http`` to customise."""
 
     def __init__(self, base_url: str = DEFAULT_URL, *, timeout: float = 30.0, http: httpx.Client | None = None, **client_options: Any) -> None:
@@ -237,7 +213,7 @@ class GlyphgridClient:
         return self.send(Calls.rasterize(contours, font))
 
 
-class AsyncGlyphgridClient:
+class AsyncGlyphgridClient(AsyncRecognitionMethods):
     """Asynchronous client with the same methods as :class:`GlyphgridClient`, awaited."""
 
     def __init__(

@@ -239,62 +239,6 @@ class RasterizerConfig(StrictModel):
     dask: DaskConfig = DaskConfig()
 
 
-class ServerConfig(StrictModel):
-    """Where and how uvicorn listens (`rasterd serve`)."""
-
-    host: str = Field("127.0.0.1", description="Bind address; 0.0.0.0 inside a container.")
-    port: int = Field(8000, ge=0, le=65535, description="TCP port (0 picks a free one).")
-    workers: int = Field(1, ge=1, description="Worker processes; one is right on two cores (DESIGN).")
-    http: Literal["httptools", "h11"] = Field(
-        "httptools", description="HTTP parser; httptools avoids the ~44 ms delayed-ACK stall of multi-worker h11."
-    )
-    loop: Literal["uvloop", "asyncio"] = "uvloop"
-    backlog: int = Field(2048, ge=1, description="Pending connections the listening socket queues.")
-    keep_alive_timeout_s: int = Field(5, ge=1, description="Idle keep-alive connections close after this.")
-    graceful_shutdown_timeout_s: int = Field(
-        10, ge=1, description="On SIGTERM, in-flight requests get this long to finish."
-    )
-    access_log: bool = False
-    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
-    root_path: str = Field("", description="URL prefix when served behind a proxy under a sub-path.")
-
-
-class RequestLimits(StrictModel):
-    """Bounds on what one request may ask for; over them the answer is 413 or 422, never work."""
-
-    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest POST body (413 above it).")
-    max_points: int = Field(20_000, ge=16, description="Most outline points `POST /v1/rasterize` accepts (422).")
-    max_subpaths: int = Field(1_000, ge=1, description="Most contours `POST /v1/rasterize` accepts (422).")
-    default_page_size: int = Field(100, ge=1, description="Glyphs per page of `/v1/glyphs` when limit is not given.")
-    max_page_size: int = Field(1_000, ge=1, description="Largest limit `/v1/glyphs` accepts.")
-
-
-class HttpCacheConfig(StrictModel):
-    """Client caching headers and the service's in-memory caches."""
-
-    max_age_s: int = Field(86_400, ge=0, description="Cache-Control max-age of glyph resources (ETags revalidate).")
-    store_chunks: int = Field(64, ge=1, description="Decoded raster chunks of the store kept in memory.")
-    rendered_glyphs: int = Field(4096, ge=1, description="Glyphs rasterized on the fly kept in memory.")
-    refresh_interval_s: float = Field(
-        2.0, gt=0, description="How often the service looks for a rebuilt store, new centroids or splits."
-    )
-
-
-class RasterdConfig(StrictModel):
-    """`rasterd serve`: the HTTP service over glyphs.db and the stores `rasterd build`/`tokenize` write."""
-
-    env_prefix: ClassVar[str | None] = "RASTERD_"
-
-    rasterizer_config: str = Field(
-        "configs/rasterizer.yaml",
-        description="The build's config: database, outputs root and raster policy are read from it, so the "
-        "service serves exactly what `rasterd build` writes and renders missing glyphs the same way.",
-    )
-    server: ServerConfig = ServerConfig()
-    limits: RequestLimits = RequestLimits()
-    cache: HttpCacheConfig = HttpCacheConfig()
-
-
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 

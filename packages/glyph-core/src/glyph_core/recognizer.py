@@ -57,6 +57,14 @@ class Recognition:
     features: np.ndarray  # (n, feature_dim) float32, unit norm (cosine similarity = dot product)
 
 
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """(n, k) class ids, best first (ties broken by the lower id)."""
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
@@ -72,7 +80,10 @@ def unit_rows(features: np.ndarray) -> np.ndarray:
 class Recognizer:
     """A loaded bundle at one precision. Thread-safe: calls into the interpreters are serialized."""
 
-    def __init__(self, folder: str | Path, precision: Precision = "float32", threads: int | None = None, batch: int = 256) -> None:
+    def __init__(
+        self, folder: str | Path, precision: Precision = "float32", threads: int | None = None, batch: int = 256,
+        max_patterns: int = 2_000_000,
+    ) -> None:  # fmt: skip
         self.folder = Path(folder)
         self.manifest: BundleManifest = read_manifest(self.folder)
         if precision not in self.manifest.precisions:
@@ -84,11 +95,14 @@ class Recognizer:
         self._grid_model = LiteModel(self.folder / entry.grid_model.file, threads, batch)
         labels = json.loads((self.folder / self.manifest.labels_file).read_text(encoding="utf-8"))
         self.labels: list[str] = list(labels["labels"])
+        self.label_index = {label: i for i, label in enumerate(self.labels)}
         self.twins: dict[str, list[str]] = {k: list(v) for k, v in labels.get("twins", {}).items()}
         if len(self.labels) != self.manifest.classes:
             raise BundleError(f"{self.folder}: {len(self.labels)} labels in {self.manifest.labels_file}, the manifest says {self.manifest.classes}")
         self.codec = CellCodec(self.manifest.raster.cell_size)
         self._lock = threading.RLock()
+        # Remembered cell patterns, forgotten past max_patterns so a long-running service stays bounded.
+        self.max_patterns = max_patterns
         self._patterns = PatternTable(self.codec, self._cell_ids, empty_value=None)
 
     @property
@@ -108,6 +122,8 @@ class Recognizer:
         if masks.ndim != 3 or masks.shape[1:] != (size, size):
             raise ValueError(f"rasters must be (n, {size}, {size}) masks, got {masks.shape}")
         keys = self.codec.masks_to_keys((masks > 0).astype(np.uint8))
+        if len(self._patterns) > self.max_patterns:
+            self._patterns = PatternTable(self.codec, self._cell_ids, empty_value=None)
         return self._patterns.lookup(keys.reshape(-1)).reshape(keys.shape)
 
     def classify_grids(self, grids: np.ndarray, side: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,3 +139,17 @@ class Recognizer:
             return Recognition(grids, *empty)
         probabilities, features = self.classify_grids(grids, side)
         return Recognition(grids, probabilities, features)
+
+    def cell_importance(self, grid: np.ndarray, side: np.ndarray, label: int) -> np.ndarray:
+        """(G, G) how much each cell mattered to ``label`` on one id grid, by occlusion: the drop of its
+        probability when that one cell is made empty (0 for empty cells; negative: the cell spoke against
+        it). Phase 2's CNN has no attention to read, and occlusion works for either backbone."""
+        grid = np.asarray(grid, dtype=np.int32)
+        cells = np.flatnonzero(grid.reshape(-1))
+        importance = np.zeros(grid.size, np.float32)
+        if len(cells):
+            occluded = np.repeat(grid.reshape(1, -1), len(cells) + 1, axis=0)
+            occluded[np.arange(1, len(cells) + 1), cells] = 0  # row 0 keeps the whole grid
+            probabilities, _ = self.classify_grids(occluded.reshape(-1, *grid.shape), np.repeat(np.asarray(side).reshape(1, -1), len(occluded), axis=0))
+            importance[cells] = probabilities[0, label] - probabilities[1:, label]
+        return importance.reshape(grid.shape)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from glyph_core.recognizer import top_k  # noqa: F401  (the ranking rule lives in glyph-core, which the service shares)
 
 
 def predict_logits(model: Any, inputs: Any, batch_size: int) -> np.ndarray:
@@ -20,14 +21,6 @@ def predict_logits(model: Any, inputs: Any, batch_size: int) -> np.ndarray:
         out = model.predict_on_batch(batch)
         parts.append(np.asarray(out["logits"] if isinstance(out, dict) else out, dtype=np.float32))
     return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
-
-
-def top_k(logits: np.ndarray, k: int) -> np.ndarray:
-    """(N, k) class ids, best first (ties broken by the lower id)."""
-    k = min(k, logits.shape[1])
-    part = np.argpartition(-logits, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(logits, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1)
 
 
 def strict_shares(ranked: np.ndarray, truth: np.ndarray) -> dict[str, float | int | None]:

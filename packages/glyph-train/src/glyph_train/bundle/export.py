@@ -24,6 +24,7 @@ from glyph_core.paths import OutputLayout
 from glyph_core.primitives import load_centroids
 from glyph_core.rasters import RasterStore, open_rasters
 from glyph_core.recognizer import Recognizer
+from glyph_core.retrieval import RetrievalIndex
 from glyph_core.runs import record_run
 
 from glyph_train.bundle import measure
@@ -160,7 +161,11 @@ def run_export(config: ExportConfig, config_path: str | None = None, stage_key: 
     index = None
     if config.index:
         index = INDEX
-        np.savez(work / INDEX, glyph_id=table.glyph_id, font=table.font, split=table.split, label=table.label, features=scored["features"])
+        RetrievalIndex(
+            glyph_id=table.glyph_id, font=table.font, split=table.split, label=table.label, twin_labels=table.twin_labels,
+            features=scored["features"], top=scored["top"], top_probability=scored["top_probability"],
+            font_hashes=np.array(table.fonts, dtype=str),
+        ).save(work / INDEX)
     manifest = write_manifest({p: entries[p].model_copy(update=report["entries"][p]) for p in entries}, index, report["measured"])
     shutil.rmtree(folder, ignore_errors=True)
     work.rename(folder)
@@ -193,11 +198,14 @@ def _measure(
     recognizers = {p: Recognizer(work, p, batch=config.batch_size) for p in entries}  # type: ignore[arg-type]
     features = np.zeros((source.count, recognizers["float32"].manifest.feature_dim), np.float32)
     float_ranked = np.zeros((source.count, k), np.int64)
+    float_probability = np.zeros((source.count, k), np.float32)
     from tqdm import tqdm
 
     for chunk_rows, masks in tqdm(source.iter_rows(all_rows), total=len(source.chunks_of(all_rows)), desc="float32 bundle", unit="chunk", leave=False):
         out = recognizers["float32"].classify(masks, table.side[chunk_rows])
-        features[chunk_rows], float_ranked[chunk_rows] = out.features, top_k(out.probabilities, k)
+        best = top_k(out.probabilities, k)
+        features[chunk_rows], float_ranked[chunk_rows] = out.features, best
+        float_probability[chunk_rows] = np.take_along_axis(out.probabilities, best, axis=1)
     ranked = {"keras": measure.ranked_rows(keras_way.predict, source, table, rows, k), "float32": float_ranked[rows]}
     for precision in entries:
         if precision != "float32":
@@ -227,5 +235,5 @@ def _measure(
     if config.index:
         test, train = table.rows_of("test"), table.rows_of("train")
         report["measured"]["retrieval"] = measure.retrieval(features, table, test, train, config.retrieval_k) | {"pool_split": "train", "query_split": "test"}
-    return report, {"features": features}
+    return report, {"features": features, "top": float_ranked, "top_probability": float_probability}
 

@@ -44,6 +44,14 @@ class CentroidsMissing(ServiceError):
     """Grids need primitive centroids, and there are none (or they do not fit the rasters)."""
 
 
+class BundleUnavailable(ServiceError):
+    """Recognition needs a model bundle that matches the served store, and there is none."""
+
+
+class BatchTooLarge(ServiceError):
+    """More glyphs in one classify request than `recognition.max_batch`."""
+
+
 class GlyphNotRasterizable(ServiceError):
     """A database row whose contours the rasterizer rejects (the build's audit log lists it)."""
 
@@ -67,6 +75,8 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     BadCursor: (400, "bad_cursor"),
     GlyphNotFound: (404, "glyph_not_found"),
     CentroidsMissing: (409, "centroids_missing"),
+    BundleUnavailable: (409, "bundle_unavailable"),
+    BatchTooLarge: (413, "batch_too_large"),
     PayloadTooLarge: (413, "payload_too_large"),
     RequestValidationError: (422, "validation_error"),
     ContourError: (422, "invalid_contours"),

@@ -17,7 +17,7 @@ from rasterd.app.errors import install_error_handlers
 from rasterd.app.metrics import Metrics, MetricsMiddleware
 from rasterd.app.middleware import BodyLimitMiddleware
 from rasterd.app.readers import Readers
-from rasterd.app.routers import catalog, docs, explorer, glyphs, health, rasterize
+from rasterd.app.routers import catalog, docs, explorer, glyphs, health, rasterize, recognize
 from rasterd.app.routers.explorer import STATIC
 from rasterd.app.settings import RasterdSettings, settings_from_environment
 
@@ -31,6 +31,8 @@ DESCRIPTION = """Glyph rasters, primitive grids and metadata of the Glyphgrid da
 * Rasters never change within a store build: responses carry a strong `ETag`; send it back in
   `If-None-Match` for a `304`.
 * Every error is `{"detail": ..., "code": ...}`.
+* With a model bundle (`glyph-train export`), `/v1/classify`, `/v1/similar`, `/v1/review` and a stored
+  glyph's `/prediction` and `/similar` recognize glyphs; without one they answer 409.
 * `GET /` is a glyph explorer for people.
 """
 
@@ -84,7 +86,7 @@ def create_app(settings: RasterdSettings | None = None, readers: Readers | None 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.limits.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (health, glyphs, rasterize, catalog, explorer, docs):
+    for module in (health, glyphs, rasterize, recognize, catalog, explorer, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")

@@ -1,4 +1,4 @@
-"""The service's settings: ``configs/rasterd.yaml`` (model ``glyph_core.config.RasterdConfig``, where
+"""The service's settings: ``configs/rasterd.yaml`` (model ``glyph_core.serve_config.RasterdConfig``, where
 every default lives), overridden by environment variables ``RASTERD_<KEY>`` with ``__`` between
 nested keys (``RASTERD_SERVER__HOST=0.0.0.0``, ``RASTERD_SERVER__WORKERS=2``)."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from glyph_core.config import EnvOverridable, RasterdConfig, apply_env_overrides, load_config
+from glyph_core.config import EnvOverridable, apply_env_overrides, load_config
+from glyph_core.serve_config import RasterdConfig
 from pydantic_settings import SettingsConfigDict
 
 ENV_PREFIX = RasterdConfig.env_prefix

@@ -33,6 +33,7 @@ from rasterd.app.readers.cache import LruCache, NoObserver, ReaderObserver, file
 from rasterd.app.readers.database import DatabaseIndex
 from rasterd.app.readers.glyph_index import glyph_index
 from rasterd.app.readers.primitives import PrimitiveView
+from rasterd.app.readers.recognition import BundleLoader, bundle_folder, bundle_key
 from rasterd.app.readers.snapshot import Snapshot, raster_policy
 from rasterd.app.readers.store_view import StoreView
 from rasterd.app.settings import RasterdSettings
@@ -52,6 +53,8 @@ class Readers:
         self._lock = threading.Lock()
         self._database: DatabaseIndex | None = None
         self._store: StoreView | None = None
+        self._bundles = BundleLoader(settings.recognition)
+        self.bundle_folder = bundle_folder(settings.recognition, self.layout)
         self.snapshot: Snapshot = self._build(self._key())
 
     @classmethod
@@ -81,6 +84,7 @@ class Readers:
             file_key(layout.split_manifest),
             file_key(layout.label_map),
             file_key(layout.grids_store / "zarr.json"),
+            bundle_key(self.bundle_folder),
         )
 
     def refresh(self) -> bool:
@@ -102,11 +106,14 @@ class Readers:
         font_splits = self._font_splits(store)
         catalog = glyph_index(database, store, font_splits)
         primitives = self._load_primitives(content_tag, statuses)
+        bundle, statuses["bundle"] = self._bundles.judge(
+            self.bundle_folder, key[6], dict(store.attrs) if store is not None else None, primitives.hash if primitives is not None else None
+        )
         return Snapshot(
             key=key, layout=self.layout, raster_config=raster_policy(store, self.rasterizer),
             database=database, store=store, catalog=catalog, content_tag=content_tag,
             font_splits=font_splits, class_index=self._class_index(store), primitives=primitives,
-            statuses=statuses, rendered=LruCache(self.settings.cache.rendered_glyphs), observer=self.observer,
+            statuses=statuses, rendered=LruCache(self.settings.cache.rendered_glyphs), observer=self.observer, bundle=bundle,
         )  # fmt: skip
 
     def _load_database(self, key: Hashable, statuses: dict[str, ComponentStatus]) -> DatabaseIndex | None:

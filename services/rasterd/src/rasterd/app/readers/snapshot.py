@@ -15,11 +15,12 @@ from glyph_core.labels import parse_alt_labels
 from glyph_core.paths import OutputLayout
 from glyph_core.store import pack_masks
 
-from rasterd.app.errors import CentroidsMissing, GlyphNotFound, GlyphNotRasterizable, NothingToServe
+from rasterd.app.errors import BundleUnavailable, CentroidsMissing, GlyphNotFound, GlyphNotRasterizable, NothingToServe
 from rasterd.app.readers.cache import LruCache, ReaderObserver
 from rasterd.app.readers.database import DatabaseIndex
 from rasterd.app.readers.glyph_index import GlyphIndex
 from rasterd.app.readers.primitives import PrimitiveView
+from rasterd.app.readers.recognition import BundleView
 from rasterd.app.readers.store_view import StoreView, raster_metadata, store_metadata
 from rasterd.raster import RasterError, rasterize_outlines
 from rasterd.render import render_rows
@@ -48,6 +49,7 @@ class Snapshot:
     statuses: dict[str, ComponentStatus]
     rendered: LruCache
     observer: ReaderObserver
+    bundle: BundleView | None = None
 
     # -- lookups -------------------------------------------------------------------------------
     def require_catalog(self) -> GlyphIndex:
@@ -156,6 +158,11 @@ class Snapshot:
         if self.primitives is None:
             raise CentroidsMissing(self.statuses["centroids"].detail or "no primitive centroids")
         return self.primitives
+
+    def require_bundle(self) -> BundleView:
+        if self.bundle is None:
+            raise BundleUnavailable(self.statuses["bundle"].detail or "no model bundle")
+        return self.bundle
 
     def grid(self, packed: np.ndarray) -> np.ndarray:
         """(G, G) uint16 primitive ids of a packed raster: the ids `rasterd tokenize` writes."""

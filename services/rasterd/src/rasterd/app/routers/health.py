@@ -39,13 +39,13 @@ async def healthz(snapshot: Annotated[Snapshot, Depends(get_snapshot)]) -> Respo
     s = snapshot.statuses
     if s["database"].status != "ok" and s["rasters_store"].status != "ok":
         status = "unavailable"
-    elif all(c.status == "ok" for c in s.values()):
+    elif all(c.status == "ok" or (name == "bundle" and c.status in ("off", "missing")) for name, c in s.items()):
         status = "ok"
     else:
         status = "degraded"
     health = Health(
         status=status, versions=versions(), database=s["database"], rasters_store=s["rasters_store"],
-        centroids=s["centroids"], grids_store=s["grids_store"],
+        centroids=s["centroids"], grids_store=s["grids_store"], bundle=s.get("bundle"),
     )  # fmt: skip
     return Response(health.model_dump_json(), status_code=503 if status == "unavailable" else 200, media_type="application/json")
 
