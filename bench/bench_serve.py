@@ -109,14 +109,23 @@ def _milliseconds(text: str) -> float:
     return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
 
-def wrk_load(url: str, route: str, paths: list[str], seconds: int, connections: int, work: Path) -> LoadResult:
-    """wrk with one thread; requests cycle through ``paths`` in a random order."""
+def wrk_load(
+    url: str, route: str, paths: list[str], seconds: int, connections: int, work: Path, bodies: list[str] | None = None
+) -> LoadResult:
+    """wrk with one thread; requests cycle through ``paths`` in a random order (POSTs of ``bodies``, JSON,
+    when given: path i with body i)."""
     script = work / "paths.lua"
     quoted = ",".join(f'"{p}"' for p in paths)
+    if bodies is None:
+        make = "wrk.format('GET', paths[i])"
+        table = ""
+    else:
+        table = "local bodies = {" + ",".join(f"[==[{b}]==]" for b in bodies) + "}\n"
+        make = "wrk.format('POST', paths[i], {['Content-Type'] = 'application/json'}, bodies[i])"
     script.write_text(
-        f"local paths = {{{quoted}}}\nlocal i = 0\n"
+        f"local paths = {{{quoted}}}\n{table}local i = 0\n"
         "init = function(args) math.randomseed(os.time()) i = math.random(#paths) end\n"
-        "request = function() i = i % #paths + 1 return wrk.format('GET', paths[i]) end\n"
+        f"request = function() i = i % #paths + 1 return {make} end\n"
     )
     run = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
@@ -134,7 +143,9 @@ def wrk_load(url: str, route: str, paths: list[str], seconds: int, connections: 
     return LoadResult(route, requests, elapsed, p50, p99, errors)
 
 
-def httpx_load(url: str, route: str, paths: list[str], seconds: int, connections: int, work: Path) -> LoadResult:
+def httpx_load(
+    url: str, route: str, paths: list[str], seconds: int, connections: int, work: Path, bodies: list[str] | None = None
+) -> LoadResult:
     """A bounded async loop: ``connections`` workers on one keep-alive connection each."""
 
     async def run() -> LoadResult:
@@ -147,7 +158,11 @@ def httpx_load(url: str, route: str, paths: list[str], seconds: int, connections
             while time.perf_counter() < stop:
                 began = time.perf_counter()
                 try:
-                    response = await client.get(random.choice(paths))
+                    i = random.randrange(len(paths))
+                    if bodies is None:
+                        response = await client.get(paths[i])
+                    else:
+                        response = await client.post(paths[i], content=bodies[i], headers={"content-type": "application/json"})
                     errors += response.status_code >= 400
                 except httpx.HTTPError:
                     errors += 1
@@ -196,14 +211,14 @@ def png_encoders(store: Path, count: int = 1000) -> dict[str, tuple[float, float
     return out
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) the "HTTP service" section of bench/README.md, leaving the rest alone."""
+def write_section(text: str, section: str = SECTION) -> None:
+    """Replace (or append) one section of bench/README.md ("HTTP service" by default), leaving the rest alone."""
     current = README.read_text(encoding="utf-8") if README.is_file() else "# Benchmarks\n"
-    start = current.find(SECTION)
+    start = current.find(section)
     if start < 0:
         updated = current.rstrip("\n") + "\n\n" + text
     else:
-        following = current.find("\n## ", start + len(SECTION))
+        following = current.find("\n## ", start + len(section))
         rest = "\n" + current[following + 1 :] if following >= 0 else ""
         updated = current[:start] + text.rstrip("\n") + "\n" + rest
     README.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")

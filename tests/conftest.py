@@ -1,5 +1,6 @@
 """Shared fixtures: real fonts from Debian packages and a small real glyphs.db built by `rasterd ingest`."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,11 @@ pytest_plugins = ["no_skip_in_ci"]
 
 FONT_ROOT = Path("/usr/share/fonts")
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# pytest puts only the running test's folder on sys.path; the helper modules of both folders
+# (serve_fixtures, browser, train_helpers) are importable from either.
+for _helpers in ("rasterd", "glyph_train"):
+    if str(REPO_ROOT / "tests" / _helpers) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT / "tests" / _helpers))
 NPM_FONTS = REPO_ROOT / "fonts" / "node_modules" / "@fontsource"
 # A handful of independent designs of different kinds: Naskh TrueType, CFF, Kufi, sans, West African.
 SMALL_FONT_SET = (

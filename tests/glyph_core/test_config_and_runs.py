@@ -8,6 +8,7 @@ from glyph_core import classifier_config as ccfg
 from glyph_core import cell_config as cell_cfg
 from glyph_core import config as cfg
 from glyph_core import export_config as ecfg
+from glyph_core import serve_config as scfg
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs, record_run
 from glyph_train.stages import PipelineConfig
@@ -16,7 +17,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 MODELS = {
     "ingest.yaml": cfg.IngestConfig,
     "rasterizer.yaml": cfg.RasterizerConfig,
-    "rasterd.yaml": cfg.RasterdConfig,
+    "rasterd.yaml": scfg.RasterdConfig,
     "primitives.yaml": cell_cfg.PrimitivesConfig,
     "phase1.yaml": cell_cfg.Phase1Config,
     "phase2.yaml": ccfg.Phase2Config,

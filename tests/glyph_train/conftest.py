@@ -10,7 +10,7 @@ import pytest
 from glyph_core.cell_config import PrimitivesConfig
 from glyph_core.paths import OutputLayout
 
-from train_helpers import SMALL_CLUSTERS, copy_outputs, rasterizer_config
+from train_helpers import SMALL_CLUSTERS, copy_outputs, rasterizer_config, write_pipeline_configs
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -45,3 +45,15 @@ def rasters_layout(rasters_root, tmp_path) -> OutputLayout:
 def primitives_layout(primitives_root, tmp_path) -> OutputLayout:
     """A private copy of the rasters outputs plus fitted centroids."""
     return OutputLayout.at(copy_outputs(primitives_root, tmp_path / "outputs"))
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(rasters_root, small_glyphs_db, tmp_path_factory):
+    """The small store taken through the whole pipeline once: (outputs root, configs folder, pipeline
+    config, first summary). Shared by the pipeline, export and serving tests; the serving tests copy it."""
+    from glyph_train.pipeline import run_pipeline
+
+    base = tmp_path_factory.mktemp("pipeline")
+    root = copy_outputs(rasters_root, base / "outputs")
+    config = write_pipeline_configs(base / "configs", root, small_glyphs_db)
+    return root, base, config, run_pipeline(config)

@@ -13,65 +13,14 @@ import numpy as np
 import pytest
 import yaml
 
-from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config
-from glyph_core.export_config import ExportConfig
-from glyph_train.stages import PipelineConfig
-from glyph_core.cell_config import PrimitivesConfig
+from glyph_core.classifier_config import EvaluateConfig, Phase2Config
 from glyph_core.paths import OutputLayout
 from glyph_core.runs import read_runs
 from glyph_train.pipeline import run_pipeline
 
-from train_helpers import SMALL_CLUSTERS, copy_outputs, rasterizer_config, tiny_phase1
+from train_helpers import PIPELINE_STAGES as STAGES, rasterizer_config, write_pipeline_configs
 
 pytestmark = pytest.mark.slow
-STAGES = ["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate", "export"]
-
-
-def tiny_phase2(root: Path, **changes: object) -> Phase2Config:
-    quick = {
-        "epochs": 6, "batch_size": 32, "early_stopping_patience": 6, "learning_rate": 2e-3,
-        "model": {"backbone": "cnn", "cnn": {"stage_blocks": [1, 1, 1], "width": 16}},  # the CPU profiles' backbone, narrow
-    }  # fmt: skip
-    data = {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "tensorboard": False,
-            "input": {"augment": {"share": 0.3}}, "schedule": {"warmup_epochs": 0.2}, **changes}  # fmt: skip
-    return Phase2Config.model_validate(data)
-
-
-def tiny_baseline(root: Path) -> BaselineConfig:
-    quick = {"epochs": 1, "epoch_glyphs": 128, "batch_size": 32, "early_stopping_patience": 1}
-    return BaselineConfig.model_validate(
-        {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "model": {"alpha": 0.35}, "tensorboard": False}
-    )
-
-
-def write_configs(folder: Path, root: Path, db: Path, **phase2_changes: object) -> PipelineConfig:
-    """YAML files of tiny stage configs, and the pipeline config naming them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    configs = {
-        "primitives": PrimitivesConfig(outputs={"root": str(root)}, clusters=SMALL_CLUSTERS),
-        "tokenize": rasterizer_config(db, root),
-        "phase1": tiny_phase1(root),
-        "phase2": tiny_phase2(root, **phase2_changes),
-        "baseline": tiny_baseline(root),
-        "evaluate": EvaluateConfig(outputs={"root": str(root)}, min_font_glyphs=5),
-        "export": ExportConfig(outputs={"root": str(root)}, calibration_glyphs=64, latency_glyphs=8, bootstrap_resamples=100),
-    }
-    paths = {}
-    for name, config in configs.items():
-        paths[name] = str(folder / f"{name}.yaml")
-        Path(paths[name]).write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
-    return PipelineConfig(stages=STAGES, configs=paths)
-
-
-@pytest.fixture(scope="module")
-def pipeline_run(rasters_root, small_glyphs_db, tmp_path_factory):
-    """The small store taken through the whole pipeline once: (outputs root, configs folder, first summary)."""
-    base = tmp_path_factory.mktemp("pipeline")
-    root = copy_outputs(rasters_root, base / "outputs")
-    config = write_configs(base / "configs", root, small_glyphs_db)
-    return root, base, config, run_pipeline(config)
-
-
 def statuses(summary) -> dict[str, str]:
     return {name: status for name, status, _ in summary.stages}
 
@@ -140,7 +89,7 @@ def test_second_run_skips_every_stage_and_a_changed_config_reruns_it_and_downstr
     second = run_pipeline(config)
     assert statuses(second) == {**{s: "skipped" for s in STAGES}, "tokenize": "ran"}  # rasterd skips itself
     assert "| phase2_true_grids" in str(second)  # the table is printed from the saved evaluation
-    changed = write_configs(base / "configs", root, small_glyphs_db, seed=7)
+    changed = write_pipeline_configs(base / "configs", root, small_glyphs_db, seed=7)
     third = run_pipeline(changed)
     assert statuses(third) == {
         "primitives": "skipped", "tokenize": "ran", "phase1": "skipped", "phase2": "ran", "baseline": "skipped", "evaluate": "ran",

@@ -8,8 +8,13 @@ from typing import Any
 
 import numpy as np
 
+import yaml
+
+from glyph_core.cell_config import Phase1Config, PrimitivesConfig
+from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config
 from glyph_core.config import RasterizerConfig
-from glyph_core.cell_config import Phase1Config
+from glyph_core.export_config import ExportConfig
+from glyph_train.stages import PipelineConfig
 
 SMALL_CLUSTERS = 127  # a vocabulary the small store fills easily and tests fit in seconds
 
@@ -54,3 +59,42 @@ def check_save_and_reload(model: Any, inputs: np.ndarray, targets: np.ndarray, f
     np.testing.assert_allclose(restored.predict(inputs, verbose=0), before, rtol=1e-6, atol=1e-6)
     restored.fit(inputs, targets, batch_size=len(targets), epochs=1, verbose=0)
     return restored
+
+
+PIPELINE_STAGES = ["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate", "export"]
+
+
+def tiny_phase2(root: Path, **changes: object) -> Phase2Config:
+    quick = {
+        "epochs": 6, "batch_size": 32, "early_stopping_patience": 6, "learning_rate": 2e-3,
+        "model": {"backbone": "cnn", "cnn": {"stage_blocks": [1, 1, 1], "width": 16}},  # the CPU profiles' backbone, narrow
+    }  # fmt: skip
+    data = {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "tensorboard": False,
+            "input": {"augment": {"share": 0.3}}, "schedule": {"warmup_epochs": 0.2}, **changes}  # fmt: skip
+    return Phase2Config.model_validate(data)
+
+
+def tiny_baseline(root: Path) -> BaselineConfig:
+    quick = {"epochs": 1, "epoch_glyphs": 128, "batch_size": 32, "early_stopping_patience": 1}
+    return BaselineConfig.model_validate(
+        {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "model": {"alpha": 0.35}, "tensorboard": False}
+    )
+
+
+def write_pipeline_configs(folder: Path, root: Path, db: Path, **phase2_changes: object) -> PipelineConfig:
+    """YAML files of tiny stage configs, and the pipeline config naming them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    configs = {
+        "primitives": PrimitivesConfig(outputs={"root": str(root)}, clusters=SMALL_CLUSTERS),
+        "tokenize": rasterizer_config(db, root),
+        "phase1": tiny_phase1(root),
+        "phase2": tiny_phase2(root, **phase2_changes),
+        "baseline": tiny_baseline(root),
+        "evaluate": EvaluateConfig(outputs={"root": str(root)}, min_font_glyphs=5),
+        "export": ExportConfig(outputs={"root": str(root)}, calibration_glyphs=64, latency_glyphs=8, bootstrap_resamples=100),
+    }
+    paths = {}
+    for name, config in configs.items():
+        paths[name] = str(folder / f"{name}.yaml")
+        Path(paths[name]).write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
+    return PipelineConfig(stages=PIPELINE_STAGES, configs=paths)

@@ -15,9 +15,10 @@ class RecognitionConfig(StrictModel):
     (no folder there) the service runs as before and the recognition routes answer 409."""
 
     bundle: str | None = Field(
-        "outputs/export/end_to_end",
-        description="Bundle folder `glyph-train export` writes; null turns recognition off. A bundle made from "
-        "another store build, label map or centroids than the served ones is refused, with what differs.",
+        "end_to_end",
+        description="A bundle name under the served outputs root's export/ folder (what `glyph-train export` writes), "
+        "or a folder path; null turns recognition off. A bundle made from another store build, label map or "
+        "centroids than the served ones is refused, with what differs.",
     )
     precision: Literal["float32", "int8"] = Field("float32", description="Which of the bundle's LiteRT models to run.")
     threads: int = Field(2, ge=1, le=64, description="LiteRT interpreter threads per worker process.")

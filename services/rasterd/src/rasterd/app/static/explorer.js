@@ -40,7 +40,8 @@ async function loadHealth() {
   try {
     const response = await fetch("healthz");
     const health = await response.json();
-    badge.textContent = `${health.status} · store ${health.rasters_store.status} · centroids ${health.centroids.status}`;
+    badge.textContent = `${health.status} · store ${health.rasters_store.status} · centroids ${health.centroids.status}` +
+      ` · bundle ${health.bundle ? health.bundle.status : "?"}`;
     badge.className = `badge ${health.status}`;
   } catch (error) {
     badge.textContent = "service unreachable";
@@ -129,10 +130,142 @@ async function showGlyph(glyphId) {
     $("downloads").replaceChildren(...["raster.png", "raster.npy", "raster.json", "grid.png", "grid.npy", "grid.json"].flatMap((name, i) =>
       [i ? " · " : "", element("a", { href: `v1/glyphs/${glyphId}/${name}` }, name)]));
     fillMetadata(meta);
-    await Promise.all([fillGrid(glyphId), showNeighbours(meta)]);
+    await Promise.all([fillGrid(glyphId), showNeighbours(meta), fillPrediction(glyphId), showSimilar(glyphId)]);
   } catch (error) {
     $("glyph-hint").hidden = false;
     $("glyph-hint").textContent = error.message;
+  }
+}
+
+// -- recognition (the served model bundle) -----------------------------------------------------
+
+function scoreTable(table, top, accepted = null) {
+  table.replaceChildren(...top.map((s) => {
+    const right = accepted !== null && accepted.has(s.label);
+    const bar = element("span", { className: "bar" });
+    bar.style.width = `${Math.max(1, Math.round(120 * s.probability))}px`;
+    return element("tr", { className: right ? "right" : "" },
+      element("td", {}, s.label, s.twin_of_top ? element("span", { className: "twin" }, " twin") : ""),
+      element("td", {}, bar), element("td", {}, `${(100 * s.probability).toFixed(1)}%`));
+  }));
+}
+
+function paintImportance(overlay, importance) {
+  const side = importance.length;
+  const peak = Math.max(1e-6, ...importance.flat().map((v) => Math.max(0, v)));
+  overlay.style.gridTemplateColumns = `repeat(${side}, 1fr)`;
+  overlay.style.gridTemplateRows = `repeat(${side}, 1fr)`;
+  overlay.replaceChildren(...importance.flat().map((v) => {
+    const cell = element("div", { className: "weight", dataset: { weight: v.toFixed(4) } });
+    cell.style.background = `rgba(220, 20, 20, ${(0.75 * Math.max(0, v) / peak).toFixed(3)})`;
+    return cell;
+  }));
+}
+
+async function fillPrediction(glyphId) {
+  const message = $("prediction-message");
+  $("prediction-top").replaceChildren();
+  $("importance-overlay").replaceChildren();
+  try {
+    const p = await getJson(`v1/glyphs/${glyphId}/prediction?explain=true&top_k=5`);
+    scoreTable($("prediction-top"), p.top, new Set([p.label, ...p.alt_labels]));
+    message.textContent = `${p.right ? "right" : "wrong"}${p.right && !p.right_strict ? " (a twin)" : ""} · ${p.bundle}`;
+    paintImportance($("importance-overlay"), p.importance);
+  } catch (error) {
+    message.textContent = error.message;
+  }
+}
+
+async function showSimilar(glyphId) {
+  $("similar").replaceChildren();
+  $("similar-message").textContent = "";
+  try {
+    const answer = await getJson(`v1/glyphs/${glyphId}/similar?k=12`);
+    $("similar").append(...answer.items.map((g) => {
+      const node = thumb(g, showGlyph);
+      node.title += ` · similarity ${g.similarity.toFixed(3)}`;
+      if (g.same_label === false) node.classList.add("wrong");
+      return node;
+    }));
+    const same = answer.items.filter((g) => g.same_label).length;
+    $("similar-message").textContent = `${same} of ${answer.items.length} with the same label or a twin`;
+  } catch (error) {
+    $("similar-message").textContent = error.message;
+  }
+}
+
+async function loadReview() {
+  const sort = $("review-sort").value;
+  try {
+    const page = await getJson(`v1/review?sort=${sort}&limit=40`);
+    $("review-summary").textContent = `${page.total} glyphs in this queue`;
+    $("review").replaceChildren(...page.items.map((item) => {
+      const node = thumb(item, showGlyph);
+      node.querySelector("span").textContent = `${item.label} → ${item.predicted}`;
+      node.title += ` · predicted ${item.predicted} (${(100 * item.probability).toFixed(1)}%)`;
+      return node;
+    }));
+  } catch (error) {
+    $("review-summary").textContent = error.message;
+    $("review").replaceChildren();
+  }
+}
+
+function drawClassified(rows, importance) {
+  const canvas = $("classify-canvas");
+  const context = canvas.getContext("2d");
+  const scale = canvas.width / rows.length;
+  context.fillStyle = "#fff";
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.fillStyle = "#1d2330";
+  rows.forEach((row, y) => [...row].forEach((bit, x) => { if (bit === "1") context.fillRect(x * scale, y * scale, scale, scale); }));
+  if (importance) {
+    const cell = canvas.width / importance.length;
+    const peak = Math.max(1e-6, ...importance.flat().map((v) => Math.max(0, v)));
+    importance.forEach((line, y) => line.forEach((v, x) => {
+      context.fillStyle = `rgba(220, 20, 20, ${(0.6 * Math.max(0, v) / peak).toFixed(3)})`;
+      context.fillRect(x * cell, y * cell, cell, cell);
+    }));
+  }
+  canvas.hidden = false;
+}
+
+async function postJson(url, body) {
+  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const answer = await response.json();
+  if (!response.ok) throw Object.assign(new Error(answer.detail || response.statusText), { status: response.status, code: answer.code });
+  return answer;
+}
+
+async function classifyOutline() {
+  const message = $("classify-message");
+  message.textContent = "…";
+  try {
+    const contours = JSON.parse($("contours-input").value);
+    const font = { ascent: Number($("ascent-input").value), descent: Number($("descent-input").value) };
+    const [answer, raster] = await Promise.all([
+      postJson("v1/classify", { contours, font, top_k: 5, explain: true }), postJson("v1/rasterize", { contours, font }),
+    ]);
+    const result = answer.results[0];
+    scoreTable($("classify-top"), result.top);
+    drawClassified(raster.raster.rows, result.importance);
+    message.textContent = `${answer.bundle}: ${result.top[0].label}` + (result.twins.length ? ` (twins: ${result.twins.join(", ")})` : "");
+  } catch (error) {
+    message.textContent = error instanceof SyntaxError ? `contours: not JSON (${error.message})` : error.message;
+  }
+}
+
+async function classifyStored() {
+  const message = $("classify-message");
+  const glyphId = Number($("classify-glyph-id").value);
+  message.textContent = "…";
+  try {
+    const [p, raster] = await Promise.all([getJson(`v1/glyphs/${glyphId}/prediction?explain=true`), getJson(`v1/glyphs/${glyphId}/raster.json`)]);
+    scoreTable($("classify-top"), p.top, new Set([p.label, ...p.alt_labels]));
+    drawClassified(raster.rows, p.importance);
+    message.textContent = `#${glyphId} ${p.label}: ${p.right ? "right" : "wrong"} · ${p.bundle}`;
+  } catch (error) {
+    message.textContent = error.message;
   }
 }
 
@@ -168,8 +301,13 @@ async function loadPrimitives() {
 $("search-form").addEventListener("submit", (event) => { event.preventDefault(); search(); });
 $("more").addEventListener("click", () => search(true));
 $("show-grid").addEventListener("change", (event) => $("grid-overlay").classList.toggle("hidden", !event.target.checked));
+$("show-importance").addEventListener("change", (event) => $("importance-overlay").classList.toggle("hidden", !event.target.checked));
+$("review-sort").addEventListener("change", loadReview);
+$("classify-form").addEventListener("submit", (event) => { event.preventDefault(); classifyOutline(); });
+$("classify-glyph").addEventListener("click", classifyStored);
 
 await Promise.all([loadHealth(), loadFilters().catch((error) => { $("result-count").textContent = error.message; })]);
 const linked = /glyph=(\d+)/.exec(location.hash);
 if (linked) showGlyph(Number(linked[1]));
 loadPrimitives();
+loadReview();
