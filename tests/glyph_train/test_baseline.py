@@ -1,14 +1,14 @@
-"""The one-stage baseline: MobileNetV3Small round trip, and `glyph-train baseline` on a real store with resume."""
+"""The one-stage baseline: MobileNetV3Small and pixel-CNN round trips, and `glyph-train baseline` on a real store with resume."""
 
 import json
 
 import numpy as np
 import pytest
 
-from glyph_core.classifier_config import BaselineConfig, MobileNetConfig
+from glyph_core.classifier_config import BaselineConfig, BaselineModelConfig, Phase2Config
 from glyph_core.store import StoreError
 
-from glyph_train.baseline.model import RasterBackbone, RasterClassifier, build_baseline, load_baseline
+from glyph_train.baseline.model import PixelCnnBackbone, RasterBackbone, RasterClassifier, build_baseline, load_baseline
 from glyph_train.baseline.run import run_baseline
 from glyph_train.data.glyphs import SIDE_FEATURES
 from glyph_train.task import METRICS_FILE
@@ -26,7 +26,7 @@ def tiny_baseline(root, **overrides) -> BaselineConfig:
 
 
 def test_model_shape_and_the_plan_size():
-    model = build_baseline(1000, 128, MobileNetConfig())
+    model = build_baseline(1000, 128, BaselineModelConfig())
     assert model.input["raster"].shape == (None, 128, 128, 1) and model.input["side"].shape == (None, len(SIDE_FEATURES))
     assert model.output.shape == (None, 1000)
     assert model.backbone.output.shape == (None, 576)
@@ -34,9 +34,42 @@ def test_model_shape_and_the_plan_size():
     assert model.backbone.count_params() == 938_832
     # The configured momentum reaches every BatchNormalization (at 0.99 inference collapsed to one label).
     momenta = {layer.momentum for layer in model.backbone.layers if hasattr(layer, "moving_mean")}
-    assert momenta == {MobileNetConfig().batch_norm_momentum} == {0.9}
-    tuned = build_baseline(10, 64, MobileNetConfig(alpha=0.25, batch_norm_momentum=0.8))
+    assert momenta == {BaselineModelConfig().batch_norm_momentum} == {0.9}
+    tuned = build_baseline(10, 64, BaselineModelConfig(alpha=0.25, batch_norm_momentum=0.8))
     assert {layer.momentum for layer in tuned.backbone.layers if hasattr(layer, "moving_mean")} == {0.8}
+
+
+def test_the_pixel_cnn_is_phase2s_cnn_behind_a_convolution_over_each_cell():
+    config = BaselineModelConfig()
+    model = build_baseline(50, 128, config, backbone="cnn")
+    assert isinstance(model.backbone, PixelCnnBackbone)
+    cells = model.backbone.get_layer("cells")
+    assert cells.kernel_size == cells.strides == (8, 8) and cells.filters == 64
+    cnn = model.backbone.get_layer("cnn")
+    assert cnn.input_shape == (None, 16, 16, 64)  # the (grid, grid, embed_dim) map Phase 2's CNN reads
+    assert model.backbone.output.shape == (None, config.cnn.width * 4) and model.output.shape == (None, 50)
+    assert {layer.momentum for layer in cnn.layers if hasattr(layer, "moving_mean")} == {config.cnn.batch_norm_momentum}
+    with pytest.raises(ValueError, match="does not divide"):
+        build_baseline(10, 100, BaselineModelConfig(cell_pixels=8), backbone="cnn")
+
+
+def test_cpu_profiles_give_the_baseline_phase2s_cnn_and_budget():
+    for name in ("quick", "long"):
+        baseline, phase2 = BaselineConfig().profiled(name), Phase2Config().profiled(name)
+        assert baseline.backbone == "cnn" and phase2.model.backbone == "cnn"
+        assert BaselineConfig().model.cnn == phase2.model.cnn
+        budget = ("epochs", "epoch_glyphs", "batch_size", "learning_rate")
+        assert {k: getattr(baseline, k) for k in budget} == {k: getattr(phase2, k) for k in budget}
+    assert BaselineConfig().profiled("full").backbone == "mobilenet"
+
+
+def test_pixel_cnn_trains_saves_and_reloads_the_same(tmp_path):
+    rng = np.random.default_rng(1)
+    inputs = {"raster": (rng.random((8, 32, 32, 1)) < 0.2).astype(np.float32), "side": rng.random((8, len(SIDE_FEATURES))).astype(np.float32)}
+    labels = rng.integers(0, 10, len(inputs["raster"]))
+    small = BaselineModelConfig(cnn={"stage_blocks": [1, 1], "width": 8}, cell_pixels=4)
+    restored = check_save_and_reload(build_baseline(10, 32, small, backbone="cnn"), inputs, labels, tmp_path)
+    assert restored.backbone.config_values["cell_pixels"] == 4 and restored.backbone.config_values["stages"]["width"] == 8
 
 
 @pytest.mark.slow  # ~35 s on 2 cores: MobileNet's graph is traced four times
@@ -55,7 +88,7 @@ def test_build_train_save_reload_predict_the_same(tmp_path):
 
 @pytest.mark.parametrize("side_input", [True, False])
 def test_the_baseline_sees_the_size_cues_only_when_configured(side_input):
-    model = build_baseline(10, 64, MobileNetConfig(alpha=0.25, minimalistic=True, side_input=side_input))
+    model = build_baseline(10, 64, BaselineModelConfig(alpha=0.25, minimalistic=True, side_input=side_input))
     rng = np.random.default_rng(2)
     x = {"raster": (rng.random((3, 64, 64, 1)) < 0.2).astype(np.float32), "side": rng.random((3, len(SIDE_FEATURES))).astype(np.float32)}
     moved = {"raster": x["raster"], "side": x["side"] + 1.0}

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from glyph_core.cell_config import CellModelConfig
-from glyph_core.classifier_config import GridModelConfig, MarginConfig, MobileNetConfig, ResidualCnnConfig, ScheduleConfig, TransformerConfig
+from glyph_core.classifier_config import GridModelConfig, MarginConfig, BaselineModelConfig, ResidualCnnConfig, ScheduleConfig, TransformerConfig
 from glyph_train.baseline.model import build_baseline
 from glyph_train.data.glyphs import SIDE_FEATURES
 from glyph_train.optim import KernelDecayAdamW, decays, make_optimizer
@@ -74,7 +74,7 @@ def test_every_batch_normalization_uses_its_models_momentum_entry(momentum):
     models = [
         build_grid_classifier(cnn, MarginConfig(), VOCAB, SIDE, CLASSES, aux=False),
         build_classifier(12, 8, CellModelConfig(batch_norm_momentum=momentum)),
-        build_baseline(CLASSES, 64, MobileNetConfig(alpha=0.35, batch_norm_momentum=momentum)),
+        build_baseline(CLASSES, 64, BaselineModelConfig(alpha=0.35, batch_norm_momentum=momentum)),
     ]
     for model in models:
         norms = batch_norms(model)
@@ -83,7 +83,7 @@ def test_every_batch_normalization_uses_its_models_momentum_entry(momentum):
 
 
 def test_the_default_momentum_is_one_value_for_every_model():
-    assert ResidualCnnConfig().batch_norm_momentum == CellModelConfig().batch_norm_momentum == MobileNetConfig().batch_norm_momentum == 0.9
+    assert ResidualCnnConfig().batch_norm_momentum == CellModelConfig().batch_norm_momentum == BaselineModelConfig().batch_norm_momentum == 0.9
 
 
 def test_the_residual_cnn_downsamples_in_stages():

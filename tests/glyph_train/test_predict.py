@@ -11,6 +11,15 @@ def test_top_k_ranks_best_first_and_breaks_ties_by_the_lower_id():
     assert top_k(logits, 10).shape == (2, 4)  # k is capped at the class count
 
 
+def test_top_k_agrees_with_argmax_and_a_stable_sort_on_heavily_tied_scores():
+    # int8 models quantize their outputs: many scores tie, also at the k-th place.
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 4, (500, 60)).astype(np.float32)
+    ranked = top_k(scores, 5)
+    assert np.array_equal(ranked[:, 0], scores.argmax(axis=1))
+    assert np.array_equal(ranked, np.argsort(-scores, axis=1, kind="stable")[:, :5])
+
+
 def test_strict_shares_count_only_the_true_label():
     ranked = np.array([[3, 1, 2], [0, 3, 4], [5, 6, 7]])
     assert strict_shares(ranked, np.array([3, 3, 1])) == {"glyphs": 3, "top1_strict": 1 / 3, "top3_strict": 2 / 3}

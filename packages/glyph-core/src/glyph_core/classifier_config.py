@@ -204,21 +204,32 @@ class Phase2Config(ProfiledConfig):
 
 
 
-class MobileNetConfig(StrictModel):
-    """The one-stage model of docs/evaluation.md: MobileNetV3Small (no pretrained weights) on the 128x128 raster."""
+class BaselineModelConfig(StrictModel):
+    """The one-stage model of docs/evaluation.md over the 128x128 raster: MobileNetV3Small (no pretrained
+    weights), or Phase 2's residual CNN behind a learned convolution over each cell's pixels."""
 
-    alpha: float = Field(1.0, gt=0, description="Width multiplier of MobileNetV3Small.")
-    minimalistic: bool = Field(False, description="Keras' minimalistic variant (no squeeze-excite, no hard-swish).")
+    alpha: float = Field(1.0, gt=0, description="mobilenet: width multiplier of MobileNetV3Small.")
+    minimalistic: bool = Field(False, description="mobilenet: Keras' minimalistic variant (no squeeze-excite, no hard-swish).")
+    batch_norm_momentum: float = batch_norm_momentum_field()
+    cnn: ResidualCnnConfig = Field(
+        default_factory=lambda: ResidualCnnConfig(stage_blocks=[1, 1, 1], width=48),
+        description="cnn: the stages over the cell map (its own batch_norm_momentum); the default is Phase 2's CPU CNN.",
+    )
+    cell_pixels: int = Field(
+        8, ge=1, description="cnn: side of the pixel square the first convolution reads, with the same stride (the cells Phase 1 sees)."
+    )
     side_input: bool = Field(
         True,
         description="Append the size cues Phase 2 gets (major_dim_ratio, aspect, vertical position in the em, is_diacritic), "
         "projected, to the pooled features, so the comparison is of the models, not of their inputs.",
     )
     dropout: float = Field(0.2, ge=0, lt=1)
-    batch_norm_momentum: float = batch_norm_momentum_field()
 
 
 class BaselineProfile(StrictModel):
+    backbone: Literal["mobilenet", "cnn"] = Field(
+        "mobilenet", description="mobilenet: MobileNetV3Small; cnn: Phase 2's residual CNN on pixels (docs/evaluation.md)."
+    )
     epochs: int = Field(40, ge=1)
     epoch_glyphs: int | None = Field(None, ge=1, description="Training glyphs per epoch; null = one pass over the train split.")
     batch_size: int = Field(128, ge=1)
@@ -227,12 +238,13 @@ class BaselineProfile(StrictModel):
 
 
 def _baseline_profiles() -> dict[str, dict[str, Any]]:
-    # MobileNetV3Small trains at ~35-120 glyphs/s on the 2 shared cores (not the ~250 once noted): a full pass
-    # over the train glyphs would take many minutes an epoch, so the CPU sanity run samples 6,400 an epoch.
-    # long: four passes, about the CPU time of Phase 2's ten (MobileNetV3Small costs ~15 CPU-ms per training glyph).
+    # The CPU profiles give the baseline Phase 2's budget (same glyphs seen, batch and rate) and its CNN: MobileNetV3Small
+    # costs this CPU about 8 ms per training glyph against 3, and at the quick budget its 50 steps stayed at chance.
+    # full (GPU): MobileNetV3Small, the published one-stage reference.
+    cpu = {"backbone": "cnn", "batch_size": 64, "learning_rate": 2e-3}
     return {
-        "quick": {"epochs": 1, "epoch_glyphs": 6_400, "early_stopping_patience": 1},
-        "long": {"epochs": 4, "early_stopping_patience": 3},
+        "quick": {**cpu, "epochs": 2, "epoch_glyphs": 16_384, "early_stopping_patience": 2},
+        "long": {**cpu, "epochs": 5, "early_stopping_patience": 3},
         "full": {},
     }
 
@@ -249,7 +261,7 @@ class BaselineConfig(ProfiledConfig):
     profiles: dict[str, dict[str, Any]] = Field(
         default_factory=_baseline_profiles, description="Per profile, only what it changes in `training`."
     )
-    model: MobileNetConfig = MobileNetConfig()
+    model: BaselineModelConfig = BaselineModelConfig()
     augment: AugmentDrawConfig = AugmentDrawConfig()
     label_smoothing: float = Field(0.05, ge=0, lt=1)
     twin_aware: bool = Field(True, description="Train on the label's set with its twins, as Phase 2 does (its loss.twin_aware).")

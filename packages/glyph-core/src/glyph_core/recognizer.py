@@ -58,11 +58,18 @@ class Recognition:
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """(n, k) class ids, best first (ties broken by the lower id)."""
+    """(n, k) class ids, best first, ties broken by the lower id (so column 0 is ``argmax``: quantized
+    models give many exactly tied scores, and a report must rank them as the accuracy counts them)."""
+    scores = np.asarray(scores)
     k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1)
+    part = np.sort(np.argpartition(-scores, k - 1, axis=1)[:, :k], axis=1)
+    values = np.take_along_axis(scores, part, axis=1)
+    best = np.take_along_axis(part, np.argsort(-values, axis=1, kind="stable"), axis=1)
+    # Where the k-th score is shared with ids left outside the partition, which of them it kept is arbitrary.
+    crowded = (scores >= values.min(axis=1, keepdims=True)).sum(axis=1) > k
+    if crowded.any():
+        best[crowded] = np.argsort(-scores[crowded], axis=1, kind="stable")[:, :k]
+    return best
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -71,7 +71,7 @@ STAGES: dict[str, Stage] = {
             upstream=("phase1",), outputs=("checkpoint", "metrics"), checkpointed=True,
         ),  # Phase 1's grids, and the true grids made from the primitives
         Stage(
-            "baseline", "rasters -> one-stage MobileNetV3Small glyph classifier (the comparison point)",
+            "baseline", "rasters -> one-stage glyph classifier on pixels (the comparison point)",
             BaselineConfig, "configs/baseline.yaml", "glyph_train.baseline.run:run_baseline",
             outputs=("checkpoint", "metrics"), checkpointed=True,
         ),

@@ -1,4 +1,5 @@
-"""The baseline model: a MobileNetV3Small backbone over the binary raster, the size cues, and a dense head over glyph labels."""
+"""The baseline model: a backbone over the binary raster (MobileNetV3Small, or Phase 2's residual CNN behind a learned
+convolution over each cell's pixels), the size cues, and a dense head over glyph labels."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import keras
-from glyph_core.classifier_config import MobileNetConfig
+from glyph_core.classifier_config import BaselineModelConfig
 from keras import layers
 
 from glyph_train.classifier_head import ClassifierWithHead
 from glyph_train.data.glyphs import SIDE_FEATURES
+from glyph_train.phase2.backbones import ResidualCnnBackbone
 
 
 @keras.saving.register_keras_serializable(package="glyph_train")
@@ -69,6 +71,32 @@ class RasterBackbone(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="glyph_train")
+class PixelCnnBackbone(keras.Model):
+    """(B, S, S, 1) 0/1 masks -> pooled features: one convolution with kernel and stride ``cell_pixels`` (each
+    cell's pixels to ``cell_channels`` learned values, where Phase 2 looks up one primitive's embedding),
+    then Phase 2's residual stages over that cell map. The same CNN on both sides makes the comparison one
+    of inputs: discrete primitives against the pixels themselves (docs/evaluation.md)."""
+
+    def __init__(self, canvas_size: int = 128, cell_pixels: int = 8, cell_channels: int = 64, stages: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if canvas_size % cell_pixels:
+            raise ValueError(f"cell_pixels {cell_pixels} does not divide the {canvas_size}-pixel canvas")
+        stages = dict(stages or {})
+        rasters = keras.Input((canvas_size, canvas_size, 1), name="rasters")
+        signed = layers.Rescaling(2.0, offset=-1.0, name="to_signed")(rasters)
+        cells = layers.Conv2D(cell_channels, cell_pixels, strides=cell_pixels, name="cells")(signed)
+        cnn = ResidualCnnBackbone(grid_side=canvas_size // cell_pixels, embed_dim=cell_channels, name="cnn", **stages)
+        super().__init__(inputs=rasters, outputs=cnn(cells), **kwargs)
+        self.config_values = {"canvas_size": canvas_size, "cell_pixels": cell_pixels, "cell_channels": cell_channels, "stages": stages}
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable, **self.config_values}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> PixelCnnBackbone:
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="glyph_train")
 class SizeCues(layers.Layer):
     """[features, side cues] -> the features with a small projection of the cues appended (``units`` 0:
     the features alone). Tight scaling erases a glyph's size and place in the em; Phase 2 gets them back
@@ -105,7 +133,7 @@ class RasterClassifier(ClassifierWithHead):
     """{"raster": (B, S, S, 1) 0/1, "side": (B, F) size cues} -> backbone features (+ the cues) -> dropout ->
     one logit per label of the rasters store (train with from_logits=True)."""
 
-    def __init__(self, backbone: RasterBackbone, num_labels: int, dropout: float = 0.2, side_input: bool = True, **kwargs: Any) -> None:
+    def __init__(self, backbone: keras.Model, num_labels: int, dropout: float = 0.2, side_input: bool = True, **kwargs: Any) -> None:
         rasters = keras.Input(backbone.input_shape[1:], name="raster")
         cues = keras.Input((len(SIDE_FEATURES),), name="side")
         features = SizeCues(SIDE_UNITS if side_input else 0, name="size_cues")([backbone(rasters), cues])
@@ -119,12 +147,19 @@ class RasterClassifier(ClassifierWithHead):
         return {**self.parts_config(), "num_labels": self.num_labels, "dropout": self.dropout, "side_input": self.side_input}
 
 
-def build_baseline(num_labels: int, canvas_size: int, config: MobileNetConfig) -> RasterClassifier:
-    backbone = RasterBackbone(
-        canvas_size=canvas_size, alpha=config.alpha, minimalistic=config.minimalistic,
-        batch_norm_momentum=config.batch_norm_momentum,
-    )  # fmt: skip
-    return RasterClassifier(backbone, num_labels, dropout=config.dropout, side_input=config.side_input)
+def build_baseline(num_labels: int, canvas_size: int, config: BaselineModelConfig, backbone: str = "mobilenet") -> RasterClassifier:
+    """A fresh baseline; ``backbone`` is the profile's (``mobilenet`` or ``cnn``)."""
+    if backbone == "cnn":
+        c = config.cnn
+        stages = {"stage_blocks": c.stage_blocks, "width": c.width, "dropout": c.dropout, "batch_norm_momentum": c.batch_norm_momentum}
+        # cell_channels = the pixels of one cell, the width Phase 2's centroid-initialized embedding has.
+        features: keras.Model = PixelCnnBackbone(canvas_size, config.cell_pixels, config.cell_pixels**2, stages, name="pixel_cnn")
+    else:
+        features = RasterBackbone(
+            canvas_size=canvas_size, alpha=config.alpha, minimalistic=config.minimalistic,
+            batch_norm_momentum=config.batch_norm_momentum,
+        )  # fmt: skip
+    return RasterClassifier(features, num_labels, dropout=config.dropout, side_input=config.side_input)
 
 
 def load_baseline(path: str | Path, compile: bool = True) -> keras.Model:

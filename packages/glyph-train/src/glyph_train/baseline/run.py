@@ -1,4 +1,4 @@
-"""`glyph-train baseline`: rasters store -> MobileNetV3Small glyph classifier, its val and test accuracy.
+"""`glyph-train baseline`: rasters store -> one-stage glyph classifier (pixel CNN or MobileNetV3Small), its val and test accuracy.
 
 The one-stage comparison point of docs/evaluation.md: the same splits and label map as the hierarchical model,
 trained by the same checkpointed loop; `glyph-train evaluate` scores it beside the others.
@@ -132,7 +132,7 @@ class BaselineTask(TrainingTask):
         return {**identity, "variants_build_id": self.variants.build_id} if self.variants else identity
 
     def new_model(self) -> Any:
-        return build_baseline(self.num_labels, self.source.canvas_size, self.config.model)
+        return build_baseline(self.num_labels, self.source.canvas_size, self.config.model, self.profile.backbone)
 
     def compile(self, model: Any, settings: TrainSettings) -> None:
         steps = settings.steps_per_epoch

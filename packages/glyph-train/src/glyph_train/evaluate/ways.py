@@ -3,7 +3,7 @@
 - ``phase2_true_grids``: the raster tokenized exactly (nearest primitive), then Phase 2: Phase 2 alone.
 - ``end_to_end``: Phase 1 names every cell's primitive, then Phase 2: what deployment runs.
 - ``joint``: the jointly fine-tuned model (docs/phase2.md), raster in.
-- ``baseline``: the one-stage MobileNetV3Small on the raster.
+- ``baseline``: the one-stage model on the raster (pixel CNN or MobileNetV3Small).
 
 Every way starts from rasters, so a store from other fonts (no grids, other centroids) is scored
 exactly like the home store.
