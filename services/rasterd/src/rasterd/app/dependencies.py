@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
 from glyph_core.api_models import CharClass, SplitName
 
@@ -32,6 +32,8 @@ async def get_snapshot(request: Request) -> Snapshot:
     return request.app.state.readers.snapshot
 
 
+SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
+SettingsDep = Annotated[RasterdSettings, Depends(get_settings)]
 GlyphId = Annotated[int, Path(ge=0, le=2**63 - 1, description="A glyph id of glyphs.db.", examples=[1])]
 
 

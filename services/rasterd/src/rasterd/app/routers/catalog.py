@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from glyph_core.api_models import ErrorResponse, FontInfo, FontList, LabelInfo, LabelList, PrimitiveCatalog, PrimitiveInfo, SpriteLayout
 from starlette.concurrency import run_in_threadpool
 
-from rasterd.app.dependencies import ENCODING_VERSION, HttpCache, get_settings, get_snapshot
+from rasterd.app.dependencies import ENCODING_VERSION, HttpCache, SettingsDep, SnapshotDep
 from rasterd.app.encoders import npy_bytes, primitive_sheet
 from rasterd.app.errors import VALIDATION_ERROR
 from rasterd.app.readers.cache import LruCache
 from rasterd.app.readers.snapshot import Snapshot
-from rasterd.app.settings import RasterdSettings
 
 router = APIRouter(prefix="/v1", tags=["catalog"], responses=VALIDATION_ERROR)
-SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 
 SPRITE_COLUMNS, SPRITE_CELL_PX, SPRITE_GAP = 32, 32, 2
 _sheets = LruCache(4)  # rendered sprite sheets by centroid hash
@@ -113,7 +111,7 @@ async def primitives_as(
     fmt: Annotated[Literal["png", "npy", "json"], Path(description="png, npy or json.")],
     request: Request,
     snapshot: SnapshotDep,
-    settings: Annotated[RasterdSettings, Depends(get_settings)],
+    settings: SettingsDep,
 ) -> Response:
     p = snapshot.require_primitives()
     http = HttpCache(f'"{p.hash[:24]}-{(snapshot.content_tag or "none")[:16]}-primitives.{fmt}-{ENCODING_VERSION}"', settings.cache.max_age_s)

@@ -16,20 +16,16 @@ from rasterd.app.dependencies import (
     GlyphRequest,
     decode_cursor,
     encode_cursor,
-    get_settings,
-    get_snapshot,
+    SettingsDep,
+    SnapshotDep,
     glyph_filters,
     glyph_request,
 )
 from rasterd.app.encoders import grid_picture, npy_bytes, png_from_packed
 from rasterd.app.errors import VALIDATION_ERROR
-from rasterd.app.readers.snapshot import Snapshot
-from rasterd.app.settings import RasterdSettings
 
 router = APIRouter(prefix="/v1/glyphs", tags=["glyphs"], responses=VALIDATION_ERROR)
 
-SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
-SettingsDep = Annotated[RasterdSettings, Depends(get_settings)]
 Format = Annotated[RasterFormat, Path(description="png (image), npy (NumPy array) or json.")]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "No such glyph."}}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from glyph_core.api_models import ErrorResponse, GridJson, RasterizeRequest, RasterMetadata, SplitName
 from glyph_core.api_recognition import (
@@ -31,7 +31,7 @@ from glyph_core.splits import SPLIT_NAMES
 from glyph_core.store import SPLIT_CODES
 from starlette.concurrency import run_in_threadpool
 
-from rasterd.app.dependencies import GlyphId, get_settings, get_snapshot
+from rasterd.app.dependencies import GlyphId, SettingsDep, SnapshotDep
 from rasterd.app.errors import VALIDATION_ERROR, BatchTooLarge, BundleUnavailable
 from rasterd.app.readers.recognition import BundleView
 from rasterd.app.readers.snapshot import Snapshot
@@ -40,8 +40,6 @@ from rasterd.app.settings import RasterdSettings
 
 router = APIRouter(prefix="/v1", tags=["recognition"], responses=VALIDATION_ERROR)
 
-SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
-SettingsDep = Annotated[RasterdSettings, Depends(get_settings)]
 NO_BUNDLE: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorResponse, "description": "No model bundle is served (none configured, none exported, or refused: `detail` says which)."}
 }
