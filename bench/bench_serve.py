@@ -128,15 +128,18 @@ def wrk_load(
         f"request = function() i = i % #paths + 1 return {make} end\n"
     )
     run = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        # wrk's default 2 s timeout would count a slow route's queued requests as errors and drop their latency.
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, check=True, timeout=seconds + 60,
     )  # fmt: skip
     out = run.stdout
+    if "Latency Distribution" not in out or " 0 requests in" in out:
+        raise SystemExit(f"wrk got no answers from {route}:\n{out}{run.stderr}")
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     elapsed = _milliseconds(re.search(r"requests in ([\d.]+(?:us|ms|s))", out).group(1)) / 1e3  # type: ignore[union-attr]
     # The latency distribution's lines ("     99%   20.00ms"), not percentages elsewhere in the output.
-    p50 = _milliseconds(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
+    p50 = _milliseconds(re.search(r"^\s+50%\s+(\S+)\s*$", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors += int(non_2xx.group(1)) if non_2xx else 0

@@ -21,6 +21,23 @@ def test_rows_stream_in_id_order_in_batches_with_id_column(legacy_db):
         assert light[0].label == "beh_isol" and light[0].contours == "" and light[0].f_id is None
 
 
+def test_lookups_from_many_threads_at_once_all_succeed(legacy_db):
+    # The service's thread pool runs dozens of lookups at once on one GlyphDatabase; SQLAlchemy's pool for a
+    # bare "sqlite://" closed the connections of threads beyond its fifth while they were in use.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(24)
+
+    def lookup(glyph_id: int) -> str:
+        barrier.wait()  # every thread holds its own connection at the same moment
+        return [db.get(glyph_id % 8 + 1).label for _ in range(20)][-1]
+
+    with GlyphDatabase(legacy_db) as db, ThreadPoolExecutor(24) as pool:
+        labels = list(pool.map(lookup, range(24)))
+        assert labels == [db.get(i % 8 + 1).label for i in range(24)]
+
+
 def test_em_height_falls_back_from_typo_to_ascent_to_none(legacy_db):
     with GlyphDatabase(legacy_db) as db:
         fonts = db.fonts()

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine, MetaData, Table, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
 GLYPH_REQUIRED = ("f_id", "label", "contours")
 GLYPH_OPTIONAL = ("joining_group", "char_class", "width", "lsb", "rsb", "alt_label")
@@ -108,7 +109,13 @@ def _engine(target: str) -> Engine:
         raise DatabaseError(f"glyph database not found: {path} (build one with `make dataset` or `rasterd ingest`)")
     uri = path.resolve().as_uri() + "?mode=ro"
     # mode=ro: the pipeline never writes the input database (docs/outputs.md).
-    return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+    # A queue pool, not the SingletonThreadPool that SQLAlchemy gives a bare "sqlite://": that one keeps one
+    # connection per thread for at most 5 threads and closes the others' while they may be in use (the
+    # service's thread pool has dozens of threads). No limit on overflow: each extra connection is closed when returned.
+    return create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+        poolclass=QueuePool, pool_size=8, max_overflow=-1,
+    )  # fmt: skip
 
 
 class GlyphDatabase:
