@@ -24,7 +24,10 @@ def test_a_profile_changes_only_what_it_names():
     full = Phase2Config(profile="full").active
     assert full.margin.kind == "arcface" and full.joint.enabled and full.model.transformer.d_model == 256
     assert full.model.backbone == "transformer"
-    assert BaselineConfig(profile="quick").active.batch_size == BaselineConfig().training.batch_size
+    baseline = BaselineConfig()
+    assert BaselineConfig(profile="long").active.epoch_glyphs == baseline.training.epoch_glyphs  # not named by `long`
+    assert BaselineConfig(profile="quick").active.batch_size == 64 != baseline.training.batch_size  # named by `quick`
+    assert BaselineConfig(profile="full").active == baseline.training  # `full` names nothing
 
 
 def test_unknown_profile_keys_and_values_are_errors_that_name_them(tmp_path):
