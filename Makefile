@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.glyphgrid-installed
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: install system venv npm-fonts dataset build primitives tokenize phase1 phase2 baseline evaluate export predict pipeline serve test test-fast demo bench bench-serve clean-outputs
+.PHONY: install system venv npm-fonts dataset build primitives tokenize phase1 phase2 baseline evaluate export predict analyze pipeline serve test test-fast demo bench bench-serve clean-outputs
 
 install: system $(STAMP) npm-fonts
 
@@ -36,11 +36,15 @@ build: dataset
 serve: build
 	$(BIN)/rasterd serve --config configs/rasterd.yaml
 
+# Two processes (pytest-xdist), the tests of one shared training run kept on one of them (xdist_group).
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+
 test: install
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-fast: install
-	$(BIN)/pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 primitives: build
 	$(BIN)/glyph-train primitives --config configs/primitives.yaml
@@ -66,6 +70,10 @@ export: phase2
 
 predict: export
 	$(BIN)/glyph-train predict --config configs/predict.yaml
+
+# The HTML error report of the trained end-to-end model (outputs/analysis/report/index.html).
+analyze: phase2
+	$(BIN)/glyph-train analyze --config configs/analyze.yaml
 
 # Every training stage in order, skipping the ones whose config and inputs are unchanged.
 pipeline: build

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from glyph_core import analysis_config as acfg
 from glyph_core import classifier_config as ccfg
 from glyph_core import cell_config as cell_cfg
 from glyph_core import config as cfg
@@ -26,6 +27,7 @@ MODELS = {
     "pipeline.yaml": PipelineConfig,
     "export.yaml": ecfg.ExportConfig,
     "predict.yaml": ecfg.PredictConfig,
+    "analyze.yaml": acfg.AnalyzeConfig,
 }
 
 

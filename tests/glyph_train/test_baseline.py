@@ -13,14 +13,14 @@ from glyph_train.baseline.run import run_baseline
 from glyph_train.data.glyphs import SIDE_FEATURES
 from glyph_train.task import METRICS_FILE
 from glyph_train.training import BEST, LAST, STATE, CheckpointAndStop
-from train_helpers import check_save_and_reload
+from train_helpers import TINY_PIXEL_CNN, check_save_and_reload
 
 
 def tiny_baseline(root, **overrides) -> BaselineConfig:
     """A baseline config that trains for seconds on the small store."""
     quick = {"epochs": 1, "epoch_glyphs": 64, "batch_size": 16, "early_stopping_patience": 2}
     quick.update(overrides.pop("quick", {}))
-    data = {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "model": {"alpha": 0.25},
+    data = {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "model": TINY_PIXEL_CNN,
             "eval_batch_size": 128, "tensorboard": False, **overrides}  # fmt: skip
     return BaselineConfig.model_validate(data)
 

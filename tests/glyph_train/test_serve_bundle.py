@@ -18,7 +18,8 @@ from browser import BROWSER_MISSING, browser, wait_for  # noqa: F401  (browser i
 from serve_fixtures import start_server, write_configs
 from train_helpers import rasterizer_config
 
-pytestmark = pytest.mark.slow
+# One xdist worker holds every test of the shared pipeline run (`make test` runs two): it trains once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline_run")]
 MAX_BATCH = 16
 
 
@@ -149,7 +150,9 @@ def test_typed_client_reaches_every_recognition_route(served, small_glyphs_db):
         assert isinstance(prediction, Prediction) and prediction.top == one.results[0].top and prediction.importance is None
         assert isinstance(api.similar(glyph_id, k=3), SimilarResponse)
         near = api.similar_outline(outline["contours"], outline["font"], k=3)
-        assert near.items[0].glyph_id == glyph_id  # the stored glyph itself is nearest to its own outline
+        # The stored glyph itself is nearest to its own outline (tied, maybe, with a twin the font draws identically).
+        tied = [item.glyph_id for item in near.items if item.similarity >= near.items[0].similarity - 1e-5]
+        assert glyph_id in tied
         assert isinstance(api.review("uncertain", limit=3), ReviewPage)
 
 

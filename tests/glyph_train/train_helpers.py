@@ -19,6 +19,8 @@ from glyph_train.stages import PipelineConfig
 SMALL_CLUSTERS = 127  # a vocabulary the small store fills easily and tests fit in seconds
 
 
+EVALUATE_RESAMPLES = 200  # bootstrap resamples of the tiny evaluations (the default 1000 is for reports)
+
 VARIANTS = 2  # outline-augmented variants per train glyph in the small store
 
 
@@ -74,14 +76,19 @@ def tiny_phase2(root: Path, **changes: object) -> Phase2Config:
     return Phase2Config.model_validate(data)
 
 
-def tiny_baseline(root: Path) -> BaselineConfig:
+# The CPU profiles' pixel CNN, narrow: MobileNetV3Small (the full profile's) costs a minute a run here,
+# and its own round trip is tested in test_baseline.py.
+TINY_PIXEL_CNN = {"cnn": {"stage_blocks": [1, 1, 1], "width": 16}}
+
+
+def tiny_baseline(root: Path, seed: int = 42) -> BaselineConfig:
     quick = {"epochs": 1, "epoch_glyphs": 128, "batch_size": 32, "early_stopping_patience": 1}
     return BaselineConfig.model_validate(
-        {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "model": {"alpha": 0.35}, "tensorboard": False}
+        {"outputs": {"root": str(root)}, "profiles": {"quick": quick}, "model": TINY_PIXEL_CNN, "tensorboard": False, "seed": seed}
     )
 
 
-def write_pipeline_configs(folder: Path, root: Path, db: Path, **phase2_changes: object) -> PipelineConfig:
+def write_pipeline_configs(folder: Path, root: Path, db: Path, baseline_seed: int = 42, **phase2_changes: object) -> PipelineConfig:
     """YAML files of tiny stage configs, and the pipeline config naming them."""
     folder.mkdir(parents=True, exist_ok=True)
     configs = {
@@ -89,8 +96,8 @@ def write_pipeline_configs(folder: Path, root: Path, db: Path, **phase2_changes:
         "tokenize": rasterizer_config(db, root),
         "phase1": tiny_phase1(root),
         "phase2": tiny_phase2(root, **phase2_changes),
-        "baseline": tiny_baseline(root),
-        "evaluate": EvaluateConfig(outputs={"root": str(root)}, min_font_glyphs=5),
+        "baseline": tiny_baseline(root, baseline_seed),
+        "evaluate": EvaluateConfig(outputs={"root": str(root)}, min_font_glyphs=5, bootstrap_resamples=EVALUATE_RESAMPLES),
         "export": ExportConfig(outputs={"root": str(root)}, calibration_glyphs=64, latency_glyphs=8, bootstrap_resamples=100),
     }
     paths = {}

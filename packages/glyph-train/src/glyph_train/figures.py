@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,23 @@ def save_grey(path: Path, image: np.ndarray) -> None:
     plt = pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
     plt.imsave(path, image, cmap="gray", vmin=0.0, vmax=1.0)
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Write a matplotlib figure as PNG (its folder made) and close it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    pyplot().close(fig)
+    return path
+
+
+def draw_glyph(ax: Any, mask: np.ndarray | None, title: str) -> None:
+    """A 0/1 mask, ink dark on white, without ticks; a missing one is an empty framed box."""
+    image = np.ones((1, 1)) if mask is None else 1.0 - np.asarray(mask, dtype=np.float64)
+    ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=7)
 
 
 def curve_groups(keys: Sequence[str]) -> dict[str, list[str]]:

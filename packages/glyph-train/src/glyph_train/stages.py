@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from glyph_core.analysis_config import AnalyzeConfig
 from glyph_core.classifier_config import BaselineConfig, EvaluateConfig, Phase2Config, ProfileName
 from glyph_core.config import RasterizerConfig, StrictModel, load_config
 from glyph_core.export_config import ExportConfig, PredictConfig
@@ -84,6 +85,11 @@ STAGES: dict[str, Stage] = {
             "export", "Phase 1 + Phase 2 -> a LiteRT model bundle (float32, int8), retrieval index, measured manifest",
             ExportConfig, "configs/export.yaml", "glyph_train.bundle.export:run_export",
             upstream=("phase1", "phase2"), outputs=("bundle", "manifest"),
+        ),
+        Stage(
+            "analyze", "Phase 1 + Phase 2 -> an HTML error report: where the model looks, confusion families, Phase 1 noise, store QA",
+            AnalyzeConfig, "configs/analyze.yaml", "glyph_train.analysis.run:run_analyze",
+            upstream=("phase1", "phase2"), outputs=("report", "json"), in_pipeline=False,
         ),
         Stage(
             "predict", "a bundle over any rasters store -> predictions.jsonl, per-font summary, accuracy on known labels",

@@ -23,6 +23,12 @@ def read_masks(source: RasterStore, rows: np.ndarray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, source.canvas_size, source.canvas_size), np.uint8)
 
 
+def masks_of(source: RasterStore, rows: np.ndarray) -> np.ndarray:
+    """(n, S, S) uint8 masks of ``rows`` in any order, repeats allowed (read once each, in store order)."""
+    unique, inverse = np.unique(np.asarray(rows, dtype=np.int64), return_inverse=True)
+    return read_masks(source, unique)[inverse]
+
+
 def ranked_rows(
     predict: Callable[[np.ndarray, np.ndarray], np.ndarray], source: RasterStore, table: GlyphTable, rows: np.ndarray, k: int
 ) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from glyph_train.evaluate.metrics import CHAR_CLASS, DESIGN, FONT, LIGATURES, MARKS, SMALL_GLYPHS, UNKNOWN_GROUP
-from glyph_train.figures import pyplot
+from glyph_train.figures import draw_glyph, pyplot, save_figure
 
 SPLIT_ORDER = ("test", "val")  # the report leads with the held-out split
 WORST_FONTS = 10
@@ -241,13 +241,6 @@ def write_markdown(path: Path | str, result: Mapping[str, Any], figures: Mapping
     return path
 
 
-def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    pyplot().close(fig)
-    return path
-
-
 def plot_per_class(path: Path | str, result: Mapping[str, Any], split: str) -> Path:
     """Per-class top-1 alt-aware accuracy of each way, classes sorted best to worst per way: a step
     line stays legible for a thousand classes and shows how many classes sit below any accuracy."""
@@ -264,7 +257,7 @@ def plot_per_class(path: Path | str, result: Mapping[str, Any], split: str) -> P
         ax.legend(loc="best")
     ax.set_title(f"per-class accuracy ({split})")
     fig.tight_layout()
-    return _save(fig, Path(path))
+    return save_figure(fig, Path(path))
 
 
 def plot_per_design(path: Path | str, result: Mapping[str, Any], split: str) -> Path:
@@ -295,16 +288,7 @@ def plot_per_design(path: Path | str, result: Mapping[str, Any], split: str) -> 
         ax.text(0.5, 0.5, "no design with enough glyphs", ha="center", va="center", transform=ax.transAxes)
     ax.set_title(f"accuracy per design ({split})")
     fig.tight_layout()
-    return _save(fig, Path(path))
-
-
-def _draw_glyph(ax: Any, mask: np.ndarray | None, title: str) -> None:
-    """Ink dark on white; a missing example is an empty framed box."""
-    image = np.ones((1, 1)) if mask is None else 1.0 - np.asarray(mask, dtype=np.float64)
-    ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title, fontsize=7)
+    return save_figure(fig, Path(path))
 
 
 def plot_confusions(
@@ -326,10 +310,10 @@ def plot_confusions(
         true_ax, predicted_ax = axes[row, 2 * column], axes[row, 2 * column + 1]
         for ax in (true_ax, predicted_ax):
             ax.set_axis_on()
-        _draw_glyph(true_ax, example_of(pair["true"]), f"{pair['count']}x {_label(labels, pair['true'])}")
-        _draw_glyph(predicted_ax, example_of(pair["predicted"]), f"as {_label(labels, pair['predicted'])}")
+        draw_glyph(true_ax, example_of(pair["true"]), f"{pair['count']}x {_label(labels, pair['true'])}")
+        draw_glyph(predicted_ax, example_of(pair["predicted"]), f"as {_label(labels, pair['predicted'])}")
     if not confusions:
         fig.text(0.5, 0.5, "no confusions", ha="center", va="center")
     fig.suptitle("most frequent confusions (true | predicted)", fontsize=9)
     fig.tight_layout()
-    return _save(fig, Path(path))
+    return save_figure(fig, Path(path))
