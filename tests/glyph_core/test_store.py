@@ -48,6 +48,19 @@ def test_store_is_invisible_until_finalized_and_then_validates(tmp_path):
     assert np.array_equal(read_masks(store, 2, 5), masks[2:5])
 
 
+def test_finalize_drops_the_partial_file_a_killed_writer_left(tmp_path):
+    final = tmp_path / "rasters.zarr"
+    temp = temporary_path(final)
+    group = create_store(temp, "rasters", count=4, chunk_size=4, attrs=RASTER_ATTRS)
+    group["raster"][:] = pack_masks(np.zeros((4, 16, 16), np.uint8))
+    stray = temp / "raster" / "c" / "0.5f3a.partial"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"half a chunk")
+    finalize(temp, final)
+    assert not list(final.rglob("*.partial"))
+    assert open_store(final, "rasters")["raster"].shape == (4, 16, 2)
+
+
 def test_mismatches_are_refused_with_what_differs(tmp_path):
     final = tmp_path / "rasters.zarr"
     create_store(temporary_path(final), "rasters", 3, 4, RASTER_ATTRS)

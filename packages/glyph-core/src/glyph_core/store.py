@@ -136,7 +136,13 @@ def mark_complete(group: zarr.Group) -> None:
 
 
 def finalize(temp: Path, final: Path) -> None:
-    """Atomically replace ``final`` with the completed store at ``temp``."""
+    """Atomically replace ``final`` with the completed store at ``temp``.
+
+    A writer killed mid-chunk (a lost Dask worker) leaves zarr's ``*.partial`` temp file behind; the
+    chunk itself was written again by the rerun task, so the leftover is removed, not published.
+    """
+    for leftover in temp.rglob("*.partial"):
+        leftover.unlink()
     group = zarr.open_group(str(temp), mode="r+")
     mark_complete(group)
     if final.exists():
