@@ -5,9 +5,12 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from fontTools.ttLib import TTFont
 
 from glyph_core.audit import read_audit
@@ -209,3 +212,26 @@ def test_the_database_does_not_depend_on_where_the_fonts_are(tmp_path, kacst_one
         run_ingest(config)
         rows.append(table_rows(config.database, "glyphs", "glyph_id"))
     assert rows[0] == rows[1]
+
+
+def test_the_same_fonts_give_the_same_bytes_in_any_process(tmp_path, kacst_one):
+    """Stores are tagged with the database file's sha256, so two ingests of the same fonts (here in
+    processes with different hash seeds) must write identical files. SQLAlchemy's create_all emits
+    a table's indexes in set order, which follows object addresses and differed between the host
+    and a container: they must be created in name order."""
+    digests = set()
+    for seed in ("1", "2", "3"):
+        root = tmp_path / seed
+        config = IngestConfig(fonts=[str(kacst_one)], database=str(root / "glyphs.db"), workers=1,
+                              outputs={"root": str(root / "outputs")})  # fmt: skip
+        config_path = root / "ingest.yaml"
+        root.mkdir()
+        config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
+        run = subprocess.run([sys.executable, "-m", "rasterd.cli", "ingest", "--config", str(config_path)],
+                             env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert run.returncode == 0, run.stderr[-2000:]
+        digests.add(hashlib.sha256(Path(config.database).read_bytes()).hexdigest())
+        with sqlite3.connect(config.database) as connection:
+            indexes = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY rowid")]
+        assert indexes == sorted(indexes) and len(indexes) >= 3
+    assert len(digests) == 1

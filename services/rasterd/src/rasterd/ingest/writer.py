@@ -79,7 +79,7 @@ def write_database(target: Path, faces: Sequence[FaceResult]) -> None:
         event.listen(engine, "connect", _fast_unsafe_pragmas)
         try:
             with engine.begin() as connection:
-                schema.metadata.create_all(connection)
+                schema.create_schema(connection)
                 if faces:
                     connection.execute(schema.fonts.insert(), [dataclasses.asdict(face.font) for face in faces])
                 for batch in _batches(_glyph_rows(faces), INSERT_BATCH):
