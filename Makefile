@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.glyphgrid-installed
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: install system venv npm-fonts dataset build primitives tokenize phase1 phase2 baseline evaluate export predict analyze pipeline serve test test-fast demo bench bench-serve clean-outputs
+.PHONY: install system venv npm-fonts dataset build primitives tokenize phase1 phase2 baseline evaluate export predict analyze pipeline serve test test-fast demo bench bench-serve containers clean-outputs
 
 install: system $(STAMP) npm-fonts
 
@@ -84,6 +84,13 @@ pipeline: build
 demo: build
 	@began=$$(date +%s); $(BIN)/glyph-train pipeline --config configs/pipeline.yaml && \
 	echo "make demo: pipeline finished in $$(( $$(date +%s) - began )) s"
+
+# Containers without a Docker engine: podman behind a Docker API socket, a local Debian base image,
+# then every image of docker-compose.yml (docs/containers.md). Needs root; prints what it changed.
+containers:
+	scripts/containers.sh setup
+	scripts/containers.sh build
+	@echo 'use it with: eval "$$(scripts/containers.sh env)"; docker-compose up -d rasterd'
 
 bench: install
 	$(BIN)/python bench/bench_core.py

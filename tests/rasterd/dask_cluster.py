@@ -53,7 +53,12 @@ def dask_cluster(log_path: Path, workers: int) -> Iterator[Cluster]:
     ]
     cluster = Cluster(address, scheduler, started)
     try:
-        cluster.wait_for_workers(workers)
+        if workers:
+            cluster.wait_for_workers(workers)
+        else:  # a scheduler alone: wait until it answers
+            from dask.distributed import Client
+
+            Client(address, timeout=60).close()
         yield cluster
     finally:
         for process in (*started, scheduler):

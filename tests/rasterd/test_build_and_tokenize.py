@@ -268,8 +268,25 @@ def test_build_on_a_cluster_survives_a_killed_worker_with_the_same_bytes(built, 
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-2000:]
     assert f"{chunks} built" in out
+    assert f"dask: scheduler {cluster.address}, 2 workers" in err
     local_store = OutputLayout.at(local.outputs.root).rasters_store
     files = sorted(p.relative_to(local_store) for p in local_store.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(layout.rasters_store) for p in layout.rasters_store.rglob("*") if p.is_file())
     for name in files:
         assert (local_store / name).read_bytes() == (layout.rasters_store / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_fails_the_build_saying_what_to_start(built, tmp_path):
+    """Instead of waiting forever for a worker that never comes (dask.worker_wait_s)."""
+    from dask_cluster import dask_cluster
+    from rasterd.build import run_build
+    from rasterd.cluster import ClusterError
+
+    config, _, _, _ = built
+    local = make_config(Path(config.database), tmp_path / "outputs")
+    with dask_cluster(tmp_path / "cluster.log", workers=0) as cluster:
+        cfg = local.model_copy(update={"dask": local.dask.model_copy(update={"scheduler_address": cluster.address, "worker_wait_s": 1})})
+        with pytest.raises(ClusterError, match=rf"no worker after 1 s .*dask worker {cluster.address}"):
+            run_build(cfg)
+    assert not OutputLayout.at(tmp_path / "outputs").rasters_store.exists()

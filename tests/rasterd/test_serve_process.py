@@ -88,6 +88,8 @@ def test_sigterm_shuts_down_gracefully(served_build, tmp_path):
     port = int(running.url.rsplit(":", 1)[1])
     with httpx.Client(base_url=running.url) as client:
         assert client.get("/v1/labels").status_code == 200
+    healthcheck = [sys.executable, "-m", "rasterd.healthcheck", str(port)]  # the images' HEALTHCHECK
+    assert subprocess.run(healthcheck, capture_output=True, timeout=30).returncode == 0
     began = time.monotonic()
     # uvicorn re-raises SIGTERM once it has shut down, so the exit status says what stopped it.
     assert running.stop() in (0, -signal.SIGTERM)
@@ -96,6 +98,8 @@ def test_sigterm_shuts_down_gracefully(served_build, tmp_path):
     assert "Application shutdown complete" in log and "Finished server process" in log
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0  # nobody listens any more
+    unhealthy = subprocess.run(healthcheck, capture_output=True, text=True, timeout=30)
+    assert unhealthy.returncode == 1 and f"rasterd unhealthy: no answer on 127.0.0.1:{port}" in unhealthy.stderr
 
 
 def test_startup_errors_are_one_line_naming_the_problem(tmp_path):

@@ -197,6 +197,9 @@ class RasterConfig(StrictModel):
 class DaskConfig(StrictModel):
     scheduler_address: str | None = Field(None, description="Dask scheduler to use; null starts a local cluster.")
     workers: int = Field(2, ge=1, description="Local cluster worker processes.")
+    worker_wait_s: float = Field(
+        120.0, gt=0, description="How long a build waits for the scheduler to have a worker before it fails."
+    )
 
 
 class BuildConfig(StrictModel):

@@ -36,6 +36,7 @@ from glyph_core.store import (
 from tqdm import tqdm
 
 from rasterd.build_chunk import ChunkResult, build_chunk, build_variant_chunk
+from rasterd.cluster import dask_client
 from rasterd.render import contour_problems, shape_masks
 
 
@@ -105,21 +106,6 @@ def content_config_hash(config: RasterizerConfig) -> str:
 
 def build_id(db_hash: str, config: RasterizerConfig) -> str:
     return hashlib.sha256(f"{SCHEMA_VERSION}:{db_hash}:{content_config_hash(config)}".encode()).hexdigest()[:32]
-
-
-@contextmanager
-def dask_client(config: RasterizerConfig) -> Iterator[object]:
-    """A client on the configured scheduler, or on a local cluster of spawned worker processes."""
-    from dask.distributed import Client, LocalCluster
-
-    if config.dask.scheduler_address:
-        with Client(config.dask.scheduler_address) as client:
-            yield client
-        return
-    with LocalCluster(
-        n_workers=config.dask.workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-    ) as cluster, Client(cluster) as client:
-        yield client
 
 
 def _identity_arrays(selection: Selection) -> tuple[dict[str, np.ndarray], list[str]]:

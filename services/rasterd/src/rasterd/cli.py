@@ -11,6 +11,8 @@ from glyph_core.contours import ContourError
 from glyph_core.db import DatabaseError
 from glyph_core.store import StoreError
 
+from rasterd.cluster import ClusterError
+
 
 # Environment variables <PREFIX><KEY> (nested keys joined by __; the prefix is the config model's
 # env_prefix) override a command's config, e.g. RASTERIZER_DASK__SCHEDULER_ADDRESS=tcp://dask-scheduler:8786
@@ -47,7 +49,7 @@ COMMANDS: dict[str, Command] = {
     "tokenize": Command("rasters store + primitive centroids -> grids store", "configs/rasterizer.yaml", _tokenize),
     "serve": Command("HTTP API and glyph explorer over the database and stores", "configs/rasterd.yaml", _serve),
 }
-USER_ERRORS = (ConfigError, DatabaseError, StoreError, ContourError, FileExistsError, FileNotFoundError)
+USER_ERRORS = (ClusterError, ConfigError, DatabaseError, StoreError, ContourError, FileExistsError, FileNotFoundError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
