@@ -20,7 +20,7 @@ CONTAINERS_CONF=/etc/containers/containers.conf
 SERVICE_PID=/run/glyphgrid-podman.pid
 SERVICE_LOG=/run/glyphgrid-podman.log
 BUILD_LOCK=/run/glyphgrid-images.lock
-PACKAGES=(podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns mmdebstrap docker-compose)
+PACKAGES=(podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables mmdebstrap docker-compose)
 # Where the machine's TLS bundle goes in the base image: pip, npm and Python inside the builds trust
 # what the host trusts (a TLS-intercepting proxy's CA included).
 CA_IN_IMAGE=/usr/local/share/glyphgrid/host-ca.crt
@@ -45,7 +45,8 @@ install_packages() {
 
 # This kernel's sandbox refuses crun and podman's default rlimits; runc with explicit limits works.
 # netavark with aardvark-dns lets services find each other by name (dask-worker -> dask-scheduler);
-# Debian's default CNI backend has no DNS.
+# Debian's default CNI backend has no DNS. netavark sets up the bridge with iptables, which apt does
+# not pull in along with it.
 configure_engine() {
   local wanted
   wanted=$'[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n\n[engine]\nruntime = "runc"\n\n[network]\nnetwork_backend = "netavark"'
@@ -139,7 +140,8 @@ stop_service() {
 }
 
 case "${1:-}" in
-  setup) install_packages; configure_engine; start_service; make_base_image; echo "containers: ready; use it with: eval \"\$(scripts/containers.sh env)\"" ;;
+  setup) install_packages; configure_engine; start_service; make_base_image
+         say "ready in $SECONDS s; use it with: eval \"\$(scripts/containers.sh env)\"" ;;
   env) print_env ;;
   build) build_images ;;
   stop) stop_service ;;
