@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +120,7 @@ def images() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def project(images, tmp_path_factory) -> Project:
+def project(images, tmp_path_factory) -> Iterator[Project]:
     folder = tmp_path_factory.mktemp("compose")
     uid = 1000 if os.getuid() == 0 else os.getuid()  # as root, files must still belong to a user
     gid = 1000 if os.getuid() == 0 else os.getgid()
