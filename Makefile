@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.glyphgrid-installed
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: install system venv npm-fonts dataset build primitives tokenize phase1 phase2 baseline evaluate export predict analyze pipeline serve test test-fast demo bench bench-serve containers clean-outputs
+.PHONY: install system venv npm-fonts dataset build primitives tokenize phase1 phase2 baseline evaluate export predict analyze ablate pipeline serve test test-fast demo bench bench-serve containers clean-outputs
 
 install: system $(STAMP) npm-fonts
 
@@ -74,6 +74,10 @@ predict: export
 # The HTML error report of the trained end-to-end model (outputs/analysis/report/index.html).
 analyze: phase2
 	$(BIN)/glyph-train analyze --config configs/analyze.yaml
+
+# The ablation table (outputs/ablations/ablation.md): each row a pipeline variant in its own group root.
+ablate: dataset
+	$(BIN)/glyph-train ablate --config configs/ablations.yaml
 
 # Every training stage in order, skipping the ones whose config and inputs are unchanged.
 pipeline: build

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from glyph_core import ablation_config as abcfg
 from glyph_core import analysis_config as acfg
 from glyph_core import classifier_config as ccfg
 from glyph_core import cell_config as cell_cfg
@@ -28,6 +29,7 @@ MODELS = {
     "export.yaml": ecfg.ExportConfig,
     "predict.yaml": ecfg.PredictConfig,
     "analyze.yaml": acfg.AnalyzeConfig,
+    "ablations.yaml": abcfg.AblateConfig,
 }
 
 

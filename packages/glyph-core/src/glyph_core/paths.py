@@ -41,6 +41,11 @@ class OutputLayout:
         return self.root / "analysis"
 
     @property
+    def ablations(self) -> Path:
+        """`glyph-train ablate`: an outputs root per raster variant, each row's configs and result, the table."""
+        return self.root / "ablations"
+
+    @property
     def cache(self) -> Path:
         return self.root / "cache"
 

@@ -28,12 +28,25 @@ def _pipeline(config_path: str) -> object:
     return run_pipeline(load_config(config_path, PipelineConfig, env_prefix=PipelineConfig.env_prefix), config_path=config_path)
 
 
+def _ablate(config_path: str) -> object:
+    from glyph_core.ablation_config import AblateConfig
+
+    from glyph_train.ablation.run import run_ablate
+
+    return run_ablate(load_config(config_path, AblateConfig, env_prefix=AblateConfig.env_prefix), config_path=config_path)
+
+
 COMMANDS: dict[str, Command] = {
     **{name: _stage_command(stage) for name, stage in STAGES.items() if stage.program == "glyph-train"},
     "pipeline": Command(
         "every training stage in order (primitives ... evaluate), skipping stages that are up to date",
         "configs/pipeline.yaml",
         _pipeline,
+    ),
+    "ablate": Command(
+        "pipeline variants side by side (cell size, vocabulary, anchoring, fill rule, cues, backbone, loss, baseline): one table",
+        "configs/ablations.yaml",
+        _ablate,
     ),
 }
 

@@ -108,7 +108,7 @@ def _splits(result: Mapping[str, Any]) -> list[str]:
     return [s for s in SPLIT_ORDER if s in present] + sorted(present - set(SPLIT_ORDER))
 
 
-def _with_interval(m: Mapping[str, Any], key: str) -> str:
+def with_interval(m: Mapping[str, Any], key: str) -> str:
     """A share and its design-bootstrap interval, e.g. ``61.20% [48.1-70.3]``."""
     interval = m.get("intervals", {}).get(key)
     if m.get(key) is None or not interval:
@@ -127,7 +127,7 @@ def comparison_table(result: Mapping[str, Any], split: str = "test") -> str:
         rows.append([
             name, human_params(way.get("params")), human_flops(way.get("flops")),
             human_flops(way.get("flops_amortized", way.get("flops"))),
-            _with_interval(m, "top1_strict"), _with_interval(m, "top1_alt"), _percent(m["expected_strict_ceiling"]),
+            with_interval(m, "top1_strict"), with_interval(m, "top1_alt"), _percent(m["expected_strict_ceiling"]),
             _percent(m["top5_strict"]), _percent(m["top5_alt"]), _percent(m["macro_f1"]),
             *(_percent(subsets.get(subset, {}).get("top1_alt")) for subset in (MARKS, SMALL_GLYPHS, LIGATURES)),
             _spread(design and design["summary"]),
@@ -147,7 +147,7 @@ def headline_table(result: Mapping[str, Any]) -> str:
             designs = m.get("intervals", {}).get("designs")
             rows.append([
                 name, split, str(designs) if designs is not None else "n/a", f"{m['count']:,}",
-                *(_with_interval(m, key) for key in ("top1_strict", "top1_alt", "top5_strict", "top5_alt")), _spread(design),
+                *(with_interval(m, key) for key in ("top1_strict", "top1_alt", "top5_strict", "top5_alt")), _spread(design),
             ])  # fmt: skip
     return markdown_table(header, rows, text_columns=2)
 

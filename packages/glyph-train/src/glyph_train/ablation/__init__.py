@@ -1,0 +1,1 @@
+"""`glyph-train ablate`: pipeline variants side by side (docs/ablations.md)."""
