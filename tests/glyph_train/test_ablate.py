@@ -149,3 +149,38 @@ def test_bad_rows_are_refused_with_what_is_wrong(small_glyphs_db, tmp_path):
     with pytest.raises(ConfigError, match=r"row 'bad', phase2 config: loss.twin_awre"):
         run_ablate(config)
     assert not (tmp_path / "outputs" / "ablations").exists()  # refused before anything ran
+
+
+def synthetic_row(name: str, top1: float, designs: int = 14) -> dict:
+    split = {"count": 1000, "designs": designs, "top1_strict": top1 - 0.05, "top1_alt": top1, "top5_alt": top1 + 0.2,
+             "intervals": {"top1_strict": [top1 - 0.1, top1], "top1_alt": [top1 - 0.05, top1 + 0.05], "top5_alt": None},
+             "per_design_top1_alt": top1}  # fmt: skip
+    return {"name": name, "about": f"{name} words", "way": "end_to_end", "build": {"ran": name == "a"}, "cpu_s": 90.0, "wall_s": 60.0,
+            "metrics": {"params": 1234567, "flops": 35_400_000, "splits": {"val": split, "test": split}}}  # fmt: skip
+
+
+def test_table_shows_intervals_costs_and_designs_and_the_plot_draws_every_row(tmp_path):
+    from glyph_train.ablation import table
+
+    rows = [synthetic_row("a", 0.30), synthetic_row("b", 0.42)]
+    text = table.markdown(rows)
+    a_line = next(line for line in text.splitlines() if line.startswith("| a "))
+    assert "30.00% [25.0-35.0]" in a_line and "50.00%" in a_line  # alt-aware with its interval; top-5 without one
+    assert "1.2M" in a_line and "35.4 MFLOPs" in a_line and "1.5*" in a_line and a_line.rstrip(" |").endswith("1.0")
+    assert "1.5*" not in next(line for line in text.splitlines() if line.startswith("| b "))
+    assert table.designs_note(rows) == "val: 14 design groups, 1,000 glyphs; test: 14 design groups, 1,000 glyphs"
+    path = table.write_plot(tmp_path / "p.png", rows)
+    assert path.stat().st_size > 5000
+
+
+def test_row_metrics_keep_each_split_of_the_reported_way():
+    from glyph_train.ablation.table import row_metrics
+
+    m = {"count": 10, "top1_strict": 0.1, "top1_alt": 0.2, "top5_alt": 0.5, "top5_strict": 0.4,
+         "intervals": {"designs": 3, "top1_alt": [0.1, 0.3]}, "breakdowns": {"design": {"summary": {"mean": 0.25}}}}  # fmt: skip
+    evaluation = {"ways": {"baseline": {"params": 5, "flops": 7, "splits": {"test": m}}, "end_to_end": {"params": 1, "flops": 2, "splits": {}}}}
+    kept = row_metrics(evaluation, "baseline")
+    assert kept["params"] == 5 and kept["flops"] == 7 and set(kept["splits"]) == {"test"}
+    test = kept["splits"]["test"]
+    assert test["designs"] == 3 and test["per_design_top1_alt"] == 0.25 and test["intervals"]["top1_alt"] == [0.1, 0.3]
+    assert test["intervals"]["top1_strict"] is None and "top5_strict" not in test

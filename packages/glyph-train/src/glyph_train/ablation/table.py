@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from glyph_train.evaluate.metrics import DESIGN
 from glyph_train.evaluate.report import human_flops, human_params, markdown_table, with_interval
 from glyph_train.figures import pyplot, save_figure
 
@@ -19,7 +20,7 @@ def row_metrics(evaluation: Mapping[str, Any], way: str) -> dict[str, Any]:
     entry = evaluation["ways"][way]
     splits = {}
     for split, m in entry["splits"].items():
-        design = (m.get("breakdowns", {}).get("design") or {}).get("summary") or {}
+        design = (m.get("breakdowns", {}).get(DESIGN) or {}).get("summary") or {}
         splits[split] = {
             "count": m["count"], "designs": m.get("intervals", {}).get("designs"),
             **{key: m[key] for key in METRICS}, "intervals": {key: m.get("intervals", {}).get(key) for key in METRICS},
