@@ -42,9 +42,9 @@ def reachable(graph: dict[str, list[str]], start: str) -> set[str]:
     return seen
 
 
-def test_cli_has_a_command_per_glyph_train_stage_and_pipeline():
+def test_cli_has_a_command_per_glyph_train_stage_pipeline_and_ablate():
     own = {name for name, stage in STAGES.items() if stage.program == "glyph-train"}
-    assert set(COMMANDS) == own | {"pipeline"}
+    assert set(COMMANDS) == own | {"pipeline", "ablate"}
     for name in own:
         assert COMMANDS[name].default_config == STAGES[name].default_config
         assert COMMANDS[name].help == STAGES[name].help

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # What each project program offers: rasterd's commands, and glyph-train's from its stage declarations.
 DESIGN_COMMANDS = {
     "rasterd": {"ingest", "build", "tokenize", "serve"},
-    "glyph-train": {name for name, stage in STAGES.items() if stage.program == "glyph-train"} | {"pipeline"},
+    "glyph-train": {name for name, stage in STAGES.items() if stage.program == "glyph-train"} | {"pipeline", "ablate"},
 }
 RASTERD_MODELS = {"ingest": IngestConfig, "build": RasterizerConfig, "tokenize": RasterizerConfig, "serve": RasterdConfig}
 PIPELINE = ("ingest", "build", "primitives", "tokenize", "rasterd")
