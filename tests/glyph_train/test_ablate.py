@@ -106,6 +106,7 @@ def test_ablation_rows_reuse_stages_reproduce_alone_and_resume(small_glyphs_db, 
     assert (again.reran, again.kept) == (0, len(ROWS))
     changed = ablate_config(tmp_path, small_glyphs_db, [*ROWS[:3], {**ROWS[3], "about": "changed words only"}])
     assert run_ablate(changed).reran == 0  # `about` is not part of what the numbers depend on
+    assert "changed words only" in (ablations / "ablation.md").read_text()  # but the table shows the new words
     seeds = [*ROWS[:2], {**ROWS[2], "changes": {"phase2": {"loss": {"twin_aware": False}, "seed": 7}}}, ROWS[3]]
     third = run_ablate(ablate_config(tmp_path, small_glyphs_db, seeds))
     assert (third.reran, third.kept) == (1, 3)

@@ -47,7 +47,7 @@ def _cell_size(size: int) -> dict[str, Any]:
 def default_rows() -> list[AblationRow]:
     """docs/ablations.md's table: the base run, then one change per row."""
     rows: list[dict[str, Any]] = [
-        {"name": "base", "about": "the profile as configured (cell 8, 1,023 primitives, top-left, nonzero, cues, CNN, twin loss)"},
+        {"name": "base", "about": "the profile as configured (see docs/ablations.md)"},
         {"name": "baseline", "about": "one-stage pixel model instead of the hierarchy", "way": "baseline"},
         {"name": "twin-loss-off", "about": "hard label loss (twins penalized)", "changes": {"phase2": {"loss": {"twin_aware": False}}}},
         {"name": "size-cues-off", "about": "no size cues into Phase 2", "changes": {"phase2": {"training": {"model": {"side_input": False}}}}},

@@ -153,7 +153,7 @@ def run_ablate(config: AblateConfig, config_path: str | None = None) -> AblateSu
         saved = saved_result(plan, key)
         if saved is not None:
             print(f"== ablation row {plan.row.name}: unchanged since its last run, kept", flush=True)
-            results[plan.row.name] = saved
+            results[plan.row.name] = saved | {"about": plan.row.about}  # words are not part of the key
             continue
         results[plan.row.name] = run_row(plan, pipeline_path, key, build_ran, row_cost)
         reran += 1
