@@ -30,13 +30,18 @@ MODELS = {
     "predict.yaml": ecfg.PredictConfig,
     "analyze.yaml": acfg.AnalyzeConfig,
     "ablations.yaml": abcfg.AblateConfig,
+    "ablations-phase2.yaml": abcfg.AblateConfig,
 }
+
+
+# Configs of a model whose defaults another file writes out: a second ablation table.
+OTHER_TABLES = {"ablations-phase2.yaml"}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_shipped_configs_write_out_every_default(name):
     loaded = cfg.load_config(CONFIGS / name, MODELS[name])
-    assert loaded == MODELS[name]()
+    assert loaded == MODELS[name]() or name in OTHER_TABLES
     # Every key of the model appears in the file (nothing left implicit).
     import yaml
 

@@ -72,6 +72,10 @@ class AblateConfig(StrictModel):
     rasterizer: str = Field("configs/rasterizer.yaml", description="Base config of `rasterd build` (the database and raster policy).")
     profile: ProfileName = Field("quick", description="Training profile of phase1 (which has no `long`), phase2 and baseline in every row.")
     rows: list[AblationRow] = Field(default_factory=default_rows, min_length=1)
+    table: str = Field(
+        "ablation", pattern=r"^[A-Za-z0-9_.-]+$",
+        description="File name of the table under outputs/ablations/ (.md, .json, .png): another config's rows share the groups and rows, each config keeps its own table.",
+    )  # fmt: skip
 
     @field_validator("rows")
     @classmethod

@@ -2,7 +2,7 @@
 
 Layout under ``<outputs>/ablations/``: ``groups/<group>/`` is an outputs root per raster content,
 ``rows/<row>/`` holds the row's recorded configs (``configs/*.yaml``, ``pipeline.yaml``), its
-evaluation and ``result.json``; ``ablation.md``, ``ablation.json`` and ``ablation.png`` the table.
+evaluation and ``result.json``; ``<table>.md``, ``.json`` and ``.png`` the table (``ablation`` by default).
 A row whose key (its resolved configs and rasters build) matches its saved result is not rerun, so
 an interrupted ablation continues where it stopped.
 """
@@ -164,12 +164,12 @@ def run_ablate(config: AblateConfig, config_path: str | None = None) -> AblateSu
 
 
 def write_table(config: AblateConfig, ablations: Path, results: dict[str, dict[str, Any]]) -> Path:
-    """ablation.json, ablation.md and ablation.png of the rows done so far, in the config's order."""
+    """The table's .json, .md and .png (``config.table``) of the rows done so far, in the config's order."""
     ordered = [results[row.name] for row in config.rows if row.name in results]
     document = {"profile": config.profile, "rows": ordered, "designs": table.designs_note(ordered),
                 "cpu_s": round(sum(r["cpu_s"] for r in ordered), 1), "complete": len(ordered) == len(config.rows)}  # fmt: skip
-    write_json(ablations / "ablation.json", document)
-    plot = table.write_plot(ablations / "ablation.png", ordered)
+    write_json(ablations / f"{config.table}.json", document)
+    plot = table.write_plot(ablations / f"{config.table}.png", ordered)
     text = "\n\n".join([
         f"# Ablations ({config.profile} profile)",
         table.markdown(ordered),
@@ -179,6 +179,6 @@ def write_table(config: AblateConfig, ablations: Path, results: dict[str, dict[s
         "Each row reruns alone with the commands in its result.json.",
         f"![top-1 alt-aware per row]({plot.name})",
     ])  # fmt: skip
-    path = ablations / "ablation.md"
+    path = ablations / f"{config.table}.md"
     path.write_text(text + "\n", encoding="utf-8")
     return path
