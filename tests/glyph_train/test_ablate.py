@@ -185,3 +185,14 @@ def test_row_metrics_keep_each_split_of_the_reported_way():
     test = kept["splits"]["test"]
     assert test["designs"] == 3 and test["per_design_top1_alt"] == 0.25 and test["intervals"]["top1_alt"] == [0.1, 0.3]
     assert test["intervals"]["top1_strict"] is None and "top5_strict" not in test
+
+
+def test_each_config_writes_its_own_table_in_its_row_order(tmp_path):
+    from glyph_train.ablation.run import write_table
+
+    config = AblateConfig(rows=[{"name": "b", "about": "new words"}, {"name": "a"}, {"name": "c"}], table="second")
+    path = write_table(config, tmp_path, {"a": synthetic_row("a", 0.3), "b": synthetic_row("b", 0.4)})
+    assert path == tmp_path / "second.md" and (tmp_path / "second.png").is_file() and not (tmp_path / "ablation.md").exists()
+    document = json.loads((tmp_path / "second.json").read_text())
+    assert [r["name"] for r in document["rows"]] == ["b", "a"] and not document["complete"]  # c has not run yet
+    assert document["cpu_s"] == 180.0 and "3.0 CPU min in all" in path.read_text()
