@@ -290,3 +290,26 @@ def test_a_scheduler_without_workers_fails_the_build_saying_what_to_start(built,
         with pytest.raises(ClusterError, match=rf"no worker after 1 s .*dask worker {cluster.address}"):
             run_build(cfg)
     assert not OutputLayout.at(tmp_path / "outputs").rasters_store.exists()
+
+
+@pytest.mark.slow
+def test_an_ablated_raster_policy_holds_out_the_same_designs(built, tmp_path):
+    """Design groups are judged under the default policy whatever the build draws: a centered,
+    even-odd, 64-px build writes the same split manifest and report (shape scores included)."""
+    from rasterd.build import build_id, run_build
+
+    config = built[0]
+    changed = config.model_copy(update={"outputs": config.outputs.model_copy(update={"root": str(tmp_path)}),
+                                        "raster": config.raster.model_copy(update={"anchoring": "center", "fill_rule": "evenodd", "canvas_size": 64, "diacritic_target": 32})})  # fmt: skip
+    run_build(changed)
+    home, other = OutputLayout.at(config.outputs.root), OutputLayout.at(tmp_path)
+    assert (other.split_manifest).read_bytes() == (home.split_manifest).read_bytes()
+    assert other.split_report.with_suffix(".json").read_bytes() == home.split_report.with_suffix(".json").read_bytes()
+    assert store_digest(other.rasters_store)["raster"] != store_digest(home.rasters_store)["raster"]  # the rasters did change
+    # Builds whose policy once grouped them differently get a new id; a cell size never changed the rasters.
+    cells = config.model_copy(update={"raster": config.raster.model_copy(update={"cell_size": 16})})
+    assert build_id("db", cells) != build_id("db", config)  # the cell size is part of the content
+    from rasterd.render import grouped_by_own_policy
+
+    assert not grouped_by_own_policy(cells.raster) and not grouped_by_own_policy(config.raster)
+    assert grouped_by_own_policy(changed.raster)

@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from rasterd.build_chunk import ChunkResult, build_chunk, build_variant_chunk
 from rasterd.cluster import dask_client
-from rasterd.render import contour_problems, shape_masks
+from rasterd.render import GROUPING_POLICY, contour_problems, grouped_by_own_policy, shape_masks
 
 
 @dataclass
@@ -105,7 +105,11 @@ def content_config_hash(config: RasterizerConfig) -> str:
 
 
 def build_id(db_hash: str, config: RasterizerConfig) -> str:
-    return hashlib.sha256(f"{SCHEMA_VERSION}:{db_hash}:{content_config_hash(config)}".encode()).hexdigest()[:32]
+    parts = [str(SCHEMA_VERSION), db_hash, content_config_hash(config)]
+    if grouped_by_own_policy(config.raster):
+        # Such stores were once grouped under their own policy, and their splits could differ: a new id rebuilds them.
+        parts.append("designs-grouped-by-the-default-policy")
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()[:32]
 
 
 def _identity_arrays(selection: Selection) -> tuple[dict[str, np.ndarray], list[str]]:
@@ -148,7 +152,7 @@ def run_build(config: RasterizerConfig, config_path: str | None = None) -> Build
             )
             summary.rejected = dict(audit.counts)
     shapes = shape_scores(
-        shape_masks(catalog.shape_contours, config.raster), config.splits.shape_min_letters, config.splits.shape_letters
+        shape_masks(catalog.shape_contours, GROUPING_POLICY), config.splits.shape_min_letters, config.splits.shape_letters
     )
     selection = select_dataset(catalog, config.labels, config.splits, shapes)
     if not selection.entries:

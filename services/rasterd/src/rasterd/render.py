@@ -40,10 +40,22 @@ def contour_problems(texts: Sequence[str], max_points: int) -> list[str | None]:
     return problems
 
 
+# The policy the design-shape rule draws its letters with: the default one, whatever the build draws,
+# so a build of another anchoring, fill rule or canvas (an ablation) holds out the same designs
+# (docs/data.md); the shape threshold was chosen on rasters of this policy.
+GROUPING_POLICY = RasterConfig()
+
+
+def grouped_by_own_policy(raster: RasterConfig) -> bool:
+    """Whether a build of ``raster`` once judged shapes under a policy other than ``GROUPING_POLICY``
+    (the cell size never entered the rasters)."""
+    return raster.model_copy(update={"cell_size": GROUPING_POLICY.cell_size}) != GROUPING_POLICY
+
+
 def shape_masks(contours: Mapping[str, Mapping[str, str]], config: RasterConfig) -> dict[str, dict[str, np.ndarray]]:
     """font -> label -> boolean raster of the design-shape rule's letters (``glyph_core.shapes``).
 
-    Rendered with the build's raster policy but without the font's EM height, so every letter is
+    Rendered with ``config`` (the build passes ``GROUPING_POLICY``) but without the font's EM height, so every letter is
     tight-fitted to the full canvas and two fonts compare by shape alone; unrenderable ones are left out.
     """
     keys = [(font, label) for font in sorted(contours) for label in sorted(contours[font])]
