@@ -88,7 +88,7 @@ def test_ablation_rows_reuse_stages_reproduce_alone_and_resume(small_glyphs_db, 
         assert interval is None if test["designs"] < 2 else interval[0] <= test["top1_alt"] <= interval[1]
     assert rows["cell-16"]["metrics"]["params"] != rows["base"]["metrics"]["params"]  # a wider embedding
     text = (ablations / "ablation.md").read_text()
-    assert all(f"| {r['name']}" in text for r in ROWS) and "design groups" in text and (ablations / "ablation.png").stat().st_size > 5000
+    assert all(f"| {r['name']}" in text for r in ROWS) and "design groups" in text and "val vs base" in text and (ablations / "ablation.png").stat().st_size > 5000
     assert str(summary).startswith(text.split("\n\n")[1].splitlines()[0])
 
     # A row alone, from its recorded configs and seeds, in a fresh root: the same numbers.
@@ -196,3 +196,17 @@ def test_each_config_writes_its_own_table_in_its_row_order(tmp_path):
     document = json.loads((tmp_path / "second.json").read_text())
     assert [r["name"] for r in document["rows"]] == ["b", "a"] and not document["complete"]  # c has not run yet
     assert document["cpu_s"] == 180.0 and "3.0 CPU min in all" in path.read_text()
+
+
+def test_paired_gain_is_the_difference_on_the_same_designs_with_a_tighter_interval():
+    from glyph_train.ablation.table import paired_gain
+
+    base = {"a": [100, 20], "b": [200, 100], "c": [50, 5], "d": [80, 60]}
+    row = {"a": [100, 25], "b": [200, 110], "c": [50, 8], "d": [80, 62]}  # better on every design
+    gain = paired_gain(base, row)
+    assert gain["delta"] == pytest.approx(20 / 430)
+    low, high = gain["interval"]
+    assert 0 < low <= gain["delta"] <= high  # every resample sees a gain: the interval excludes zero
+    assert paired_gain(base, {**row, "d": [81, 62]}) is None  # other glyphs: not comparable
+    assert paired_gain(base, {k: v for k, v in row.items() if k != "a"}) is None
+    assert paired_gain({"a": [10, 1]}, {"a": [10, 3]}) == {"delta": pytest.approx(0.2), "interval": None}

@@ -153,7 +153,9 @@ def run_ablate(config: AblateConfig, config_path: str | None = None) -> AblateSu
         saved = saved_result(plan, key)
         if saved is not None:
             print(f"== ablation row {plan.row.name}: unchanged since its last run, kept", flush=True)
-            results[plan.row.name] = saved | {"about": plan.row.about}  # words are not part of the key
+            # The words are not part of the key; the metrics are read again from the row's own evaluation.
+            evaluation = json.loads((plan.folder / "evaluation.json").read_text(encoding="utf-8"))
+            results[plan.row.name] = saved | {"about": plan.row.about, "metrics": table.row_metrics(evaluation, plan.row.way)}
             continue
         results[plan.row.name] = run_row(plan, pipeline_path, key, build_ran, row_cost)
         reran += 1
@@ -174,6 +176,8 @@ def write_table(config: AblateConfig, ablations: Path, results: dict[str, dict[s
         f"# Ablations ({config.profile} profile)",
         table.markdown(ordered),
         f"Numbers rest on {document['designs']}. [a-b]: 95% bootstrap interval over design groups. "
+        f"vs {ordered[0]['name'] if ordered else 'the first row'}: the row's alt-aware top-1 minus the first row's, in points, "
+        "with a 95% interval from one bootstrap over design groups for both (paired). "
         f"CPU min: user + system time of the row's own stages on every core (* includes its group's `rasterd build`), "
         f"{document['cpu_s'] / 60:.1f} CPU min in all; wall min: elapsed. "
         "Each row reruns alone with the commands in its result.json.",

@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from glyph_train.evaluate.metrics import DESIGN
+import numpy as np
+
+from glyph_train.evaluate.metrics import DESIGN, INTERVAL_LEVEL, resample_weights
 from glyph_train.evaluate.report import human_flops, human_params, markdown_table, with_interval
 from glyph_train.figures import pyplot, save_figure
 
@@ -21,20 +23,50 @@ def row_metrics(evaluation: Mapping[str, Any], way: str) -> dict[str, Any]:
     splits = {}
     for split, m in entry["splits"].items():
         design = (m.get("breakdowns", {}).get(DESIGN) or {}).get("summary") or {}
+        groups = (m.get("breakdowns", {}).get(DESIGN) or {}).get("groups", [])
         splits[split] = {
             "count": m["count"], "designs": m.get("intervals", {}).get("designs"),
             **{key: m[key] for key in METRICS}, "intervals": {key: m.get("intervals", {}).get(key) for key in METRICS},
             "per_design_top1_alt": design.get("mean"),
+            "by_design": {g["name"]: [g["count"], round(g["top1_alt"] * g["count"])] for g in groups},  # glyphs, alt-aware right
         }  # fmt: skip
     return {"params": entry.get("params"), "flops": entry.get("flops"), "splits": splits}
 
 
+def paired_gain(base: Mapping[str, Sequence[int]], row: Mapping[str, Sequence[int]], resamples: int = 1000, seed: int = 0) -> dict[str, Any] | None:
+    """A row's alt-aware top-1 minus the base row's on the same designs, with a 95% interval from one
+    bootstrap over design groups drawn for both at once (paired: a design that is hard for one is
+    hard for the other, so the difference is far tighter than either interval). ``base`` and ``row``
+    map design -> (glyphs, right). None when the two were scored on other designs or glyph counts."""
+    if not base or set(base) != set(row) or any(base[d][0] != row[d][0] for d in base):
+        return None
+    names = sorted(base)
+    count = np.array([base[d][0] for d in names], dtype=np.float64)
+    gain = np.array([row[d][1] - base[d][1] for d in names], dtype=np.float64)
+    delta = float(gain.sum() / count.sum())
+    if len(names) < 2:
+        return {"delta": delta, "interval": None}
+    weights = resample_weights(len(names), resamples, seed)
+    shares = (weights @ gain) / (weights @ count)
+    tail = 100 * (1 - INTERVAL_LEVEL) / 2
+    return {"delta": delta, "interval": [float(np.percentile(shares, tail)), float(np.percentile(shares, 100 - tail))]}
+
+
+def _gain_text(gain: Mapping[str, Any] | None) -> str:
+    if gain is None:
+        return "n/a"
+    text = f"{100 * gain['delta']:+.1f}"
+    interval = gain["interval"]
+    return text if interval is None else f"{text} [{100 * interval[0]:+.1f}, {100 * interval[1]:+.1f}]"
+
+
 def markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     """One line per row: what it changes, then val and test top-1 strict / alt-aware with intervals,
-    top-5 alt-aware, size, cost."""
+    top-5 alt-aware, the alt-aware top-1 gain over the first row (paired, in points), size, cost."""
     header = ["row", "changes", "way"]
     for split in SPLITS:
         header += [f"{split} top-1 strict", f"{split} top-1 alt", f"{split} top-5 alt"]
+    header += [f"{split} vs {rows[0]['name'] if rows else 'first row'}" for split in SPLITS]
     header += ["params", "FLOPs", "CPU min", "wall min"]
     lines = []
     for row in rows:
@@ -42,6 +74,9 @@ def markdown(rows: Sequence[Mapping[str, Any]]) -> str:
         for split in SPLITS:
             m = row["metrics"]["splits"].get(split)
             cells += [with_interval(m, key) if m else "n/a" for key in METRICS]
+        for split in SPLITS:
+            first, m = rows[0]["metrics"]["splits"].get(split), row["metrics"]["splits"].get(split)
+            cells.append(_gain_text(paired_gain(first.get("by_design", {}), m.get("by_design", {}))) if first and m else "n/a")
         built = "*" if row["build"]["ran"] else ""
         cells += [human_params(row["metrics"]["params"]), human_flops(row["metrics"]["flops"]), f"{row['cpu_s'] / 60:.1f}{built}", f"{row['wall_s'] / 60:.1f}"]
         lines.append(cells)

@@ -141,6 +141,12 @@ def _top_confusions(true: np.ndarray, predicted: np.ndarray, errors: np.ndarray,
     return [{"true": int(pairs[i] // num_classes), "predicted": int(pairs[i] % num_classes), "count": int(counts[i])} for i in order]
 
 
+def resample_weights(groups: int, resamples: int, seed: int = 0) -> np.ndarray:
+    """(resamples, groups): how often each group is drawn in each bootstrap resample (with replacement)."""
+    drawn = np.random.default_rng(seed).integers(0, groups, size=(resamples, groups))
+    return np.stack([np.bincount(row, minlength=groups) for row in drawn]).astype(np.float64)
+
+
 def design_intervals(
     design: np.ndarray, hits: Mapping[str, np.ndarray], resamples: int, seed: int = 0, level: float = INTERVAL_LEVEL
 ) -> dict[str, Any]:
@@ -157,9 +163,7 @@ def design_intervals(
     if groups < 2 or resamples < 1:
         return out | {name: None for name in hits}
     count = np.bincount(slots, minlength=groups).astype(np.float64)
-    rng = np.random.default_rng(seed)
-    drawn = rng.integers(0, groups, size=(resamples, groups))
-    weights = np.stack([np.bincount(row, minlength=groups) for row in drawn]).astype(np.float64)  # (B, groups)
+    weights = resample_weights(groups, resamples, seed)
     tail = 100 * (1 - level) / 2
     for name, hit in hits.items():
         right = np.bincount(slots, weights=np.asarray(hit, dtype=np.float64), minlength=groups)
