@@ -76,7 +76,10 @@ def markdown(rows: Sequence[Mapping[str, Any]]) -> str:
             cells += [with_interval(m, key) if m else "n/a" for key in METRICS]
         for split in SPLITS:
             first, m = rows[0]["metrics"]["splits"].get(split), row["metrics"]["splits"].get(split)
-            cells.append(_gain_text(paired_gain(first.get("by_design", {}), m.get("by_design", {}))) if first and m else "n/a")
+            if row is rows[0]:
+                cells.append("reference")
+            else:
+                cells.append(_gain_text(paired_gain(first.get("by_design", {}), m.get("by_design", {}))) if first and m else "n/a")
         built = "*" if row["build"]["ran"] else ""
         cells += [human_params(row["metrics"]["params"]), human_flops(row["metrics"]["flops"]), f"{row['cpu_s'] / 60:.1f}{built}", f"{row['wall_s'] / 60:.1f}"]
         lines.append(cells)
