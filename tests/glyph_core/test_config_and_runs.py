@@ -31,11 +31,12 @@ MODELS = {
     "analyze.yaml": acfg.AnalyzeConfig,
     "ablations.yaml": abcfg.AblateConfig,
     "ablations-phase2.yaml": abcfg.AblateConfig,
+    "ablations-combined.yaml": abcfg.AblateConfig,
 }
 
 
 # Configs of a model whose defaults another file writes out: a second ablation table.
-OTHER_TABLES = {"ablations-phase2.yaml"}
+OTHER_TABLES = {"ablations-phase2.yaml", "ablations-combined.yaml"}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -74,7 +74,7 @@ class AblateConfig(StrictModel):
     rows: list[AblationRow] = Field(default_factory=default_rows, min_length=1)
     table: str = Field(
         "ablation", pattern=r"^[A-Za-z0-9_.-]+$",
-        description="File name of the table under outputs/ablations/ (.md, .json, .png): another config's rows share the groups and rows, each config keeps its own table.",
+        description="File name of the table under outputs/ablations/ (.md, .json, .png): another config's rows share the rows and groups of the same names, each config keeps its own table.",
     )  # fmt: skip
 
     @field_validator("rows")
