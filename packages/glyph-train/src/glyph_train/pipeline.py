@@ -43,14 +43,19 @@ def up_to_date(layout: OutputLayout, stage: Stage, key: str) -> bool:
     return all(p and Path(p).exists() for p in paths)
 
 
-def with_profile(config: StrictModel, stage: str, profile: str | None) -> StrictModel:
-    """The stage config under the pipeline's profile override. Phase 1 has no `long`: a CPU run to
+def profile_for(stage: str, own: str, profile: str | None) -> str:
+    """The profile a stage trains under the pipeline's override. Phase 1 has no `long`: a CPU run to
     convergence keeps Phase 1's own profile (its `quick` already names 97% of cells right)."""
+    if profile is None or (stage == "phase1" and profile == "long"):
+        return own
+    return profile
+
+
+def with_profile(config: StrictModel, stage: str, profile: str | None) -> StrictModel:
+    """The stage config under the pipeline's profile override (``profile_for``)."""
     if profile is None or not hasattr(config, "profile"):
         return config
-    if stage == "phase1" and profile == "long":
-        return config
-    return config.model_copy(update={"profile": profile})
+    return config.model_copy(update={"profile": profile_for(stage, config.profile, profile)})
 
 
 @dataclass

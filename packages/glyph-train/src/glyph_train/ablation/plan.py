@@ -17,6 +17,7 @@ from typing import Any
 from glyph_core.ablation_config import AblateConfig, AblationRow
 from glyph_core.config import ProfiledConfig, overlay
 
+from glyph_train.pipeline import profile_for
 from glyph_train.stages import STAGES
 
 # The stages a row's way needs, in pipeline order; every row ends with `evaluate` of that one way.
@@ -81,7 +82,7 @@ def apply_changes(stage: str, config: dict[str, Any], changes: dict[str, Any], p
     changes = dict(changes)
     if model is None or not issubclass(model, ProfiledConfig):
         return overlay(config, changes)
-    active = _effective_profile(stage, config, profile)
+    active = profile_for(stage, str(config.get("profile", "quick")), profile)
     training = changes.pop("training", None)
     changed = overlay(config, changes) | {"profile": active}
     if training:
@@ -89,14 +90,6 @@ def apply_changes(stage: str, config: dict[str, Any], changes: dict[str, Any], p
         profiles[active] = overlay(profiles.get(active, {}), training)
         changed["profiles"] = profiles
     return changed
-
-
-def _effective_profile(stage: str, config: dict[str, Any], profile: str | None) -> str:
-    """The pipeline's profile rule (``pipeline.with_profile``): Phase 1 has no `long` and keeps its own."""
-    own = str(config.get("profile", "quick"))
-    if profile is None or (stage == "phase1" and profile == "long"):
-        return own
-    return profile
 
 
 def earliest_change(row: AblationRow) -> int:
