@@ -32,11 +32,12 @@ MODELS = {
     "ablations.yaml": abcfg.AblateConfig,
     "ablations-phase2.yaml": abcfg.AblateConfig,
     "ablations-combined.yaml": abcfg.AblateConfig,
+    "ablations-long.yaml": abcfg.AblateConfig,
 }
 
 
 # Configs of a model whose defaults another file writes out: a second ablation table.
-OTHER_TABLES = {"ablations-phase2.yaml", "ablations-combined.yaml"}
+OTHER_TABLES = {"ablations-phase2.yaml", "ablations-combined.yaml", "ablations-long.yaml"}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -17,7 +17,7 @@ def test_overlay_merges_nested_mappings_and_replaces_the_rest():
 
 def test_a_profile_changes_only_what_it_names():
     config = Phase2Config(profile="long")
-    assert config.active.epochs == 5 and config.active.model.backbone == "cnn" and config.active.model.cnn.width == 48
+    assert config.active.epochs == 12 and config.active.model.backbone == "cnn" and config.active.model.cnn.width == 48
     assert config.active.model.transformer.d_model == 128  # the small Transformer, for backbone: transformer
     assert config.active.model.transformer.dropout == config.training.model.transformer.dropout
     assert config.active.epoch_glyphs is None  # not named by `long`: the base value
@@ -28,6 +28,21 @@ def test_a_profile_changes_only_what_it_names():
     assert BaselineConfig(profile="long").active.epoch_glyphs == baseline.training.epoch_glyphs  # not named by `long`
     assert BaselineConfig(profile="quick").active.batch_size == 64 != baseline.training.batch_size  # named by `quick`
     assert BaselineConfig(profile="full").active == baseline.training  # `full` names nothing
+
+
+def test_cpu_profiles_share_the_budget_and_drop_dropout_alike():
+    for profile in ("quick", "long"):
+        phase2, baseline = Phase2Config(profile=profile).active, BaselineConfig(profile=profile).active
+        for key in ("epochs", "epoch_glyphs", "batch_size", "learning_rate", "early_stopping_patience"):
+            assert getattr(phase2, key) == getattr(baseline, key), (profile, key)
+    quick, quick_model = Phase2Config(profile="quick").active.model, BaselineConfig(profile="quick").active_model
+    assert quick.head_dropout == quick.cnn.dropout == quick_model.dropout == quick_model.cnn.dropout == 0.0
+    assert not quick.side_input and not Phase2Config(profile="long").active.model.side_input
+    # long and full set no dropout of their own: the model's values stay.
+    for profile in ("long", "full"):
+        config = BaselineConfig(profile=profile)
+        assert config.active_model == config.model and config.model.dropout == 0.2
+    assert Phase2Config(profile="long").active.model.cnn.dropout == 0.1
 
 
 def test_unknown_profile_keys_and_values_are_errors_that_name_them(tmp_path):

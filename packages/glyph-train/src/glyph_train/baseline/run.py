@@ -132,7 +132,7 @@ class BaselineTask(TrainingTask):
         return {**identity, "variants_build_id": self.variants.build_id} if self.variants else identity
 
     def new_model(self) -> Any:
-        return build_baseline(self.num_labels, self.source.canvas_size, self.config.model, self.profile.backbone)
+        return build_baseline(self.num_labels, self.source.canvas_size, self.config.active_model, self.profile.backbone)
 
     def compile(self, model: Any, settings: TrainSettings) -> None:
         steps = settings.steps_per_epoch
