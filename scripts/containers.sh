@@ -17,8 +17,8 @@ cd "$(dirname "$0")/.."
 SOCKET=${GLYPHGRID_PODMAN_SOCKET:-/run/glyphgrid-podman.sock}
 BASE_IMAGE=${GLYPHGRID_BASE_IMAGE:-localhost/glyphgrid-python:3.11-bookworm}
 CONTAINERS_CONF=/etc/containers/containers.conf
-SERVICE_PID=/run/glyphgrid-podman.pid
-SERVICE_LOG=/run/glyphgrid-podman.log
+SERVICE_PID=${SOCKET%.sock}.pid
+SERVICE_LOG=${SOCKET%.sock}.log
 BUILD_LOCK=/run/glyphgrid-images.lock
 PACKAGES=(podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables mmdebstrap docker-compose)
 # Where the machine's TLS bundle goes in the base image: pip, npm and Python inside the builds trust
@@ -67,14 +67,28 @@ service_running() {
   [ -S "$SOCKET" ] && curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1
 }
 
+# A service whose working directory was deleted (a removed clone started it) still answers _ping but
+# cannot start containers ("write child: broken pipe"): such a one is replaced.
+service_orphaned() {
+  [ -f "$SERVICE_PID" ] || return 1
+  local cwd
+  cwd=$(readlink "/proc/$(cat "$SERVICE_PID")/cwd" 2>/dev/null) || return 1
+  [[ "$cwd" == *" (deleted)" ]]
+}
+
 start_service() {
+  if service_running && service_orphaned; then
+    say "the Docker API at $SOCKET runs in a deleted folder; restarting it"
+    stop_service
+  fi
   if service_running; then
     say "Docker API socket already answering at $SOCKET"
     return
   fi
   rm -f "$SOCKET"
-  # No timeout: the socket serves until `stop` (or the machine's end).
-  nohup podman system service --time=0 "unix://$SOCKET" >"$SERVICE_LOG" 2>&1 &
+  # No timeout: the socket serves until `stop` (or the machine's end). Started from / so that no
+  # checkout's removal can pull the folder from under it.
+  (cd / && exec nohup podman system service --time=0 "unix://$SOCKET" >"$SERVICE_LOG" 2>&1) &
   echo $! > "$SERVICE_PID"
   for _ in $(seq 1 100); do
     service_running && { changed "started podman's Docker API at unix://$SOCKET (pid $(cat "$SERVICE_PID"), log $SERVICE_LOG)"; return; }

@@ -108,6 +108,39 @@ def plain_run(folder: Path, configs: Path) -> None:
         run([str(BIN / program), step, "--config", f"configs/{config}.yaml"], 900, cwd=folder)
 
 
+def test_setup_replaces_a_service_whose_folder_was_deleted(tmp_path):
+    """A service started in a since-deleted checkout answers _ping but starts no container; setup
+    restarts it from / and containers start again. On a socket of its own, not the shared one."""
+    engine_environment()
+    socket = tmp_path / "orphan.sock"
+    env = {**os.environ, "GLYPHGRID_PODMAN_SOCKET": str(socket)}
+    checkout = tmp_path / "removed-checkout"
+    checkout.mkdir()
+    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{socket}"], cwd=checkout,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    (tmp_path / "orphan.pid").write_text(f"{service.pid}\n")
+    base = dict(line.removeprefix("export ").split("=", 1) for line in run(["bash", str(SCRIPT), "env"], 30).stdout.splitlines())
+    container = ["podman", "--url", f"unix://{socket}", "run", "--rm", base["GLYPHGRID_PYTHON_IMAGE"], "true"]
+    try:
+        for _ in range(100):
+            if socket.exists():
+                break
+            time.sleep(0.1)
+        checkout.rmdir()
+        broken = subprocess.run(container, capture_output=True, text=True, timeout=120)
+        assert broken.returncode != 0 and "broken pipe" in broken.stderr
+        done = run(["bash", str(SCRIPT), "setup"], 300, cwd=ROOT, env=env)
+        assert "runs in a deleted folder; restarting it" in done.stdout
+        service.wait(timeout=30)  # the orphan was stopped
+        pid = int((tmp_path / "orphan.pid").read_text())
+        assert os.readlink(f"/proc/{pid}/cwd") == "/"
+        run(container, 120)
+    finally:
+        subprocess.run(["bash", str(SCRIPT), "stop"], capture_output=True, timeout=60, env=env)
+        if service.poll() is None:
+            service.kill()
+
+
 @pytest.fixture(scope="module")
 def images() -> dict[str, str]:
     """Every image of docker-compose.yml built by `scripts/containers.sh build` (the compose file's
