@@ -82,6 +82,10 @@ def test_ablation_rows_reuse_stages_reproduce_alone_and_resume(small_glyphs_db, 
     for row in rows.values():
         assert set(row["metrics"]["splits"]) == {"val", "test"}
         assert row["metrics"]["params"] > 0 and row["cpu_s"] > 0
+        # Each row's pipeline runs in a child process; its CPU time is counted once it is reaped, so a row
+        # that trained something costs more CPU than a fifth of its stages' wall time (2 test processes share 2 cores).
+        trained = sum(s["seconds"] for s in row["stages"] if s["status"] == "ran" and s["stage"] in ("phase2", "baseline"))
+        assert row["cpu_s"] >= 0.2 * trained > 0
         test = row["metrics"]["splits"]["test"]
         assert 0 <= test["top1_strict"] <= test["top1_alt"] <= test["top5_alt"] <= 1
         interval = test["intervals"]["top1_alt"]  # none over a single design group (the small store's held-out splits)
