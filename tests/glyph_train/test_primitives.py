@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 from matplotlib.image import imread
+from threadpoolctl import threadpool_limits
 
 from glyph_core.cell_config import PrimitivesConfig
 from glyph_core.primitives import centroid_hash
@@ -29,6 +30,20 @@ def test_kmeans_recovers_hand_made_clusters_and_orders_them_by_use():
     np.testing.assert_allclose(result.centroids[2], c)
     with pytest.raises(TrainingInputError, match="only 4 distinct .* for 5 clusters"):
         fit_primitives(patterns, np.ones(4), 5, init_patterns=100, max_iter=5, tolerance=0, seed=0)
+
+
+def test_kmeans_gives_the_same_bytes_whatever_openmp_threads_the_process_allows():
+    # scikit-learn centres the data, so its threads' partial sums round by the order they arrive in: a
+    # machine (or container) with more cores once gave another centroid hash, and every stage after it reran.
+    rng = np.random.default_rng(0)
+    patterns = np.unique((rng.random((6000, 64)) < 0.3).astype(np.uint8), axis=0)
+    counts = rng.integers(1, 50, len(patterns))
+
+    def fitted(threads: int) -> bytes:
+        with threadpool_limits(limits=threads, user_api="openmp"):
+            return fit_primitives(patterns, counts, 64, init_patterns=2000, max_iter=30, tolerance=0, seed=0).centroids.tobytes()
+
+    assert len({fitted(threads) for threads in (1, 2, 8, 8, 8, 8)}) == 1
 
 
 def test_usage_quality_numbers():

@@ -3,8 +3,10 @@
 Binary cells repeat a lot, so k-means runs on the distinct patterns with their counts as sample
 weights, which gives the same clustering as running on every sampled cell. Seeding with k-means++
 over every distinct pattern costs minutes, so it seeds from a count-weighted sample of them; Lloyd
-iterations then use all patterns. With 0/1 patterns and integer counts every centroid sum is exact,
-so the result does not depend on thread timing.
+iterations then use all patterns. scikit-learn centres dense data on its mean before the Lloyd
+iterations, so the centroid sums are no longer exact and the order in which OpenMP threads add their
+partial sums shows in the last bits of the centroids (and so in the centroid hash every later stage
+keys on): the fit runs on one thread, which keeps the vocabulary byte-identical from run to run.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def fit_primitives(
     with threadpool_limits(limits=1, user_api="blas"):
         init, _ = kmeans_plusplus(x[seeding], clusters, sample_weight=w[seeding], random_state=seed)
     kmeans = KMeans(clusters, init=init, n_init=1, max_iter=max_iter, tol=tolerance, random_state=seed)
-    kmeans.fit(x, sample_weight=w)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        kmeans.fit(x, sample_weight=w)
     centroids = kmeans.cluster_centers_.astype(np.float32)
     ids = nearest_primitive(patterns, centroids)
     usage = np.bincount(ids - 1, weights=counts, minlength=clusters)
