@@ -5,6 +5,7 @@ whose config file exists and loads."""
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shlex
 import shutil
@@ -72,6 +73,21 @@ def test_dataset_is_read_only_and_outputs_writable(compose):
         mounts = {v.split(":")[1]: v.rsplit(":", 1)[1] for v in service["volumes"]}
         assert mounts["/app/outputs"] == "rw", name
         assert mounts["/app/dataset"] == ("rw" if name == "ingest" else "ro"), name
+
+
+@pytest.mark.parametrize("coretype", ["SkylakeX", None])
+def test_every_service_takes_the_hosts_blas_kernels(coretype):
+    # Other OpenBLAS kernels round k-means differently: a container must use the ones the plain run uses.
+    if shutil.which("docker-compose") is None:
+        pytest.skip("docker-compose is not installed (Debian package docker-compose, requirements/apt.txt)")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"} | ({"OPENBLAS_CORETYPE": coretype} if coretype else {})
+    run = subprocess.run(
+        ["docker-compose", "--profile", "train", "--profile", "cluster", "config"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    for name, service in yaml.safe_load(run.stdout)["services"].items():
+        assert service["environment"]["OPENBLAS_CORETYPE"] == (coretype or ""), name
 
 
 def test_rasterd_serves_with_a_healthcheck_and_graceful_stop(compose):
