@@ -32,16 +32,21 @@ TRAIN = ("phase1", "phase2", "baseline", "evaluate", "export", "predict")
 CLUSTER = ("dask-scheduler", "dask-worker")
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict:
+def compose_config(env: dict[str, str] | None = None) -> dict:
+    """The file as `docker-compose config` resolves it (every profile) under ``env``."""
     if shutil.which("docker-compose") is None:
         pytest.skip("docker-compose is not installed (Debian package docker-compose, requirements/apt.txt)")
     run = subprocess.run(
         ["docker-compose", "--profile", "train", "--profile", "cluster", "config"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     return yaml.safe_load(run.stdout)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return compose_config()
 
 
 def project_commands(command: list[str]) -> list[list[str]]:
@@ -78,15 +83,8 @@ def test_dataset_is_read_only_and_outputs_writable(compose):
 @pytest.mark.parametrize("coretype", ["SkylakeX", None])
 def test_every_service_takes_the_hosts_blas_kernels(coretype):
     # Other OpenBLAS kernels round k-means differently: a container must use the ones the plain run uses.
-    if shutil.which("docker-compose") is None:
-        pytest.skip("docker-compose is not installed (Debian package docker-compose, requirements/apt.txt)")
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"} | ({"OPENBLAS_CORETYPE": coretype} if coretype else {})
-    run = subprocess.run(
-        ["docker-compose", "--profile", "train", "--profile", "cluster", "config"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    for name, service in yaml.safe_load(run.stdout)["services"].items():
+    for name, service in compose_config(env)["services"].items():
         assert service["environment"]["OPENBLAS_CORETYPE"] == (coretype or ""), name
 
 
