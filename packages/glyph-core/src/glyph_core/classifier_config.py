@@ -121,7 +121,8 @@ class Phase2Profile(StrictModel):
 # of 16K glyphs; 2 passes gave 25.1% alt-aware top-1 end to end on the val designs, 4 give 51.5%, for
 # 1.5 more CPU minutes (bench/README.md, "What helps Phase 2 learn"). A peak rate of 4e-3 instead of 2e-3
 # helped both ways on the val designs (Phase 2 +5.6 points, the baseline +4.7; "Tuning the quick profiles").
-# long: twelve passes over the train split, about 40 minutes per model at ~550 train glyphs/s on 2 cores.
+# long: twelve passes over the train split, about 30 minutes per model on 2 cores. Sixteen gave no more on
+# the val designs (Phase 2 87.0% alt-aware end to end against 87.3%; "Long CPU profiles, sixteen passes").
 CPU_BUDGETS: dict[str, dict[str, Any]] = {
     "quick": {"epochs": 4, "epoch_glyphs": 16_384, "batch_size": 64, "learning_rate": 4e-3, "early_stopping_patience": 4},
     "long": {"epochs": 12, "batch_size": 64, "learning_rate": 4e-3, "early_stopping_patience": 3},
