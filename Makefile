@@ -84,7 +84,7 @@ pipeline: build
 	$(BIN)/glyph-train pipeline --config configs/pipeline.yaml
 
 # The main job on the built-in default: install, ingest the Debian Arabic fonts, build the rasters,
-# then primitives, tokenize, Phase 1, Phase 2, baseline, evaluation (quick profiles) and the export, timed.
+# then primitives, tokenize, Phase 1, the baseline, Phase 2, evaluation (quick profiles) and the export, timed.
 demo: build
 	@began=$$(date +%s); $(BIN)/glyph-train pipeline --config configs/pipeline.yaml && \
 	echo "make demo: pipeline finished in $$(( $$(date +%s) - began )) s"

@@ -134,6 +134,18 @@ def test_rows_are_grouped_by_raster_content_and_ordered_upstream_last(tmp_path):
     assert by_name["b"].key != by_name["d"].key and by_name["b"].key == by_name["e"].key
 
 
+def test_a_row_whose_phase2_distills_trains_the_baseline_before_it(tmp_path):
+    rows = [AblationRow(name="plain"), AblationRow(name="distilled", changes={"phase2": {"loss": {"distill": {"weight": 0.5}}}})]
+    stages = {"primitives": {}, "phase1": {"profile": "quick", "profiles": {"quick": {}}}, "baseline": {"seed": 3},
+              "phase2": {"profile": "quick", "profiles": {"quick": {}}}, "evaluate": {"models": []}}  # fmt: skip
+    plans = {p.row.name: p for p in plan_rows(AblateConfig(rows=rows), RasterizerConfig().model_dump(mode="json"), stages, tmp_path)}
+    assert plans["plain"].stages == ["primitives", "tokenize", "phase1", "phase2", "evaluate"]
+    assert plans["distilled"].stages == ["primitives", "tokenize", "phase1", "baseline", "phase2", "evaluate"]
+    assert plans["distilled"].configs["baseline"]["seed"] == 3
+    assert plans["distilled"].configs["baseline"]["outputs"]["root"] == str(plans["distilled"].root)
+    assert plans["distilled"].configs["evaluate"]["models"] == ["end_to_end"]
+
+
 def test_long_profile_keeps_phase1_own_profile_and_profile_changes_land_in_it(tmp_path):
     row = AblationRow(name="x", changes={"phase1": {"training": {"epochs": 9}}, "phase2": {"training": {"epochs": 3}}})
     config = AblateConfig(rows=[row], profile="long")

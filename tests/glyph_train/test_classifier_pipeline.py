@@ -1,5 +1,5 @@
 """The whole training side on the small real store: `glyph-train pipeline` (primitives, tokenize, Phase 1,
-Phase 2, baseline, evaluate, export), its stage skipping, Phase 2's outputs and resume, evaluation on a
+baseline, Phase 2, evaluate, export), its stage skipping, Phase 2's outputs, resume and distillation, evaluation on a
 second database whose labels the models partly never saw, and the exported bundle run by LiteRT."""
 
 from __future__ import annotations
@@ -150,15 +150,20 @@ def test_evaluate_on_a_second_database_reports_unknown_labels_apart(pipeline_run
     assert "other-fonts" in Path(summary.report_path).read_text()
 
 
+def _copied_phase2(pipeline_run, tmp_path: Path) -> tuple[Path, OutputLayout, dict]:
+    """A copy of the shared run's outputs and its Phase 2 config (as a dict) writing into that copy."""
+    shared, base, _, _ = pipeline_run
+    root = Path(shutil.copytree(shared, tmp_path / "outputs"))
+    data = yaml.safe_load((base / "configs" / "phase2.yaml").read_text())
+    data["outputs"]["root"] = str(root)
+    return root, OutputLayout.at(root), data
+
+
 def test_joint_fine_tuning_runs_on_the_task_template_resumes_and_is_evaluated(pipeline_run, tmp_path):
     from glyph_train.evaluate.run import run_evaluate
     from glyph_train.phase2.run import run_phase2
 
-    shared, base, _, _ = pipeline_run
-    root = Path(shutil.copytree(shared, tmp_path / "outputs"))
-    layout = OutputLayout.at(root)
-    data = yaml.safe_load((base / "configs" / "phase2.yaml").read_text())
-    data["outputs"]["root"] = str(root)
+    root, layout, data = _copied_phase2(pipeline_run, tmp_path)
     data["profiles"]["quick"]["joint"] = {"enabled": True, "epochs": 1, "batch_size": 8, "train_phase1": "head"}
     config = Phase2Config.model_validate(data)
     first = run_phase2(config)
@@ -178,6 +183,27 @@ def test_joint_fine_tuning_runs_on_the_task_template_resumes_and_is_evaluated(pi
     assert again.joint is not None and again.joint["epochs_run"] == 1 and again.joint["test_top1"] == joint["test_top1"]
     summary = run_evaluate(EvaluateConfig(outputs={"root": str(root)}, splits=["test"], min_font_glyphs=5, models=["joint"]))
     assert summary.result["ways"]["joint"]["splits"]["test"]["count"] > 0
+
+
+def test_phase2_distills_from_the_trained_baseline_and_is_refused_without_it(pipeline_run, tmp_path):
+    from glyph_train.errors import TrainingInputError
+    from glyph_train.phase2.run import run_phase2
+
+    _, layout, data = _copied_phase2(pipeline_run, tmp_path)
+    plain = json.loads((layout.analysis / "phase2" / "metrics.json").read_text())["training"]["history"]
+    data["loss"]["distill"] = {"weight": 0.5, "temperature": 2.0, "top_k": 8}
+    data["resume"] = False  # the copied root holds the plain Phase 2's checkpoint
+    summary = run_phase2(Phase2Config.model_validate(data))
+    metrics = json.loads((layout.analysis / "phase2" / "metrics.json").read_text())
+    teacher = json.loads((layout.analysis / "baseline" / "metrics.json").read_text())
+    assert metrics["inputs"]["teacher_model_hash"] == teacher["model"]["model_hash"]
+    losses = [epoch["logits_loss"] for epoch in metrics["training"]["history"]]
+    assert summary.epochs_run >= 1 and all(np.isfinite(losses))
+    # Same seed, same batches: only the teacher's term can move the training loss of the first pass.
+    assert abs(losses[0] - plain[0]["logits_loss"]) > 1e-3
+    shutil.rmtree(layout.checkpoints("baseline"))
+    with pytest.raises(TrainingInputError, match="run `glyph-train baseline` first"):
+        run_phase2(Phase2Config.model_validate(data))
 
 
 def _home(root: Path):

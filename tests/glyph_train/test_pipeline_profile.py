@@ -21,3 +21,24 @@ def test_stage_keys_change_with_config_build_and_upstream():
     assert base == stage_key("phase2", "c1", "b1", {"phase1": "k1"})
     assert len({base, stage_key("phase2", "c2", "b1", {"phase1": "k1"}), stage_key("phase2", "c1", "b2", {"phase1": "k1"}),
                 stage_key("phase2", "c1", "b1", {"phase1": "k2"}), stage_key("baseline", "c1", "b1", {"phase1": "k1"})}) == 5
+
+
+def test_phase2_reads_the_baseline_only_when_distilling_and_the_pipeline_refuses_it_first(tmp_path):
+    import pytest
+    import yaml
+
+    from glyph_train.pipeline import check_order
+    from glyph_train.stages import STAGES, PipelineConfig
+
+    distilling = Phase2Config.model_validate({"loss": {"distill": {"weight": 0.5}}})
+    assert STAGES["phase2"].upstream_for(Phase2Config()) == ("phase1",)
+    assert STAGES["phase2"].upstream_for(distilling) == ("phase1", "baseline")
+    # The default order trains the baseline first, so a distilling Phase 2 finds its teacher.
+    default = PipelineConfig().stages
+    assert default.index("baseline") < default.index("phase2")
+    path = tmp_path / "phase2.yaml"
+    path.write_text(yaml.safe_dump(distilling.model_dump(mode="json")), encoding="utf-8")
+    check_order(PipelineConfig(stages=["baseline", "phase2"], configs={"phase2": str(path), "baseline": "configs/baseline.yaml"}))
+    check_order(PipelineConfig(stages=["phase2"], configs={"phase2": str(path)}))  # a teacher trained before is fine
+    with pytest.raises(ValueError, match="phase2 .* reads baseline, which `stages` lists after it: list baseline first"):
+        check_order(PipelineConfig(stages=["phase2", "baseline"], configs={"phase2": str(path), "baseline": "configs/baseline.yaml"}))

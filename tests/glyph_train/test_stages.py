@@ -53,7 +53,8 @@ def test_cli_has_a_command_per_glyph_train_stage_pipeline_and_ablate():
 def test_upstream_stages_come_first_and_every_config_model_has_its_own_prefix():
     order = list(STAGES)
     for index, stage in enumerate(STAGES.values()):
-        assert all(order.index(u) < index for u in stage.upstream), stage.name
+        optional = [name for name, _ in stage.optional_upstream]
+        assert all(order.index(u) < index for u in (*stage.upstream, *optional)), stage.name
         assert stage.config_model.env_prefix, stage.name
     prefixes = [s.config_model.env_prefix for s in STAGES.values() if s.program == "glyph-train"]
     assert len(prefixes) == len(set(prefixes)) and PipelineConfig.env_prefix not in prefixes

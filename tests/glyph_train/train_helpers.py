@@ -63,7 +63,7 @@ def check_save_and_reload(model: Any, inputs: np.ndarray, targets: np.ndarray, f
     return restored
 
 
-PIPELINE_STAGES = ["primitives", "tokenize", "phase1", "phase2", "baseline", "evaluate", "export"]
+PIPELINE_STAGES = ["primitives", "tokenize", "phase1", "baseline", "phase2", "evaluate", "export"]
 
 
 def tiny_phase2(root: Path, **changes: object) -> Phase2Config:

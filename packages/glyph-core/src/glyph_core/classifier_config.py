@@ -175,6 +175,16 @@ class GridInputConfig(StrictModel):
         return self
 
 
+class DistillConfig(StrictModel):
+    weight: float = Field(
+        0.0, ge=0, le=1,
+        description="Share of the label loss given instead to matching the trained pixel baseline's softened predictions "
+        "(its checkpoint in the same outputs root, trained first); 0 = off (docs/training.md, \"Distillation\").",
+    )
+    temperature: float = Field(2.0, gt=0, description="Both models' logits are divided by this before the match (the term is scaled by its square).")
+    top_k: int = Field(32, ge=1, description="The teacher's most likely labels kept per glyph (renormalized); the rest of its mass is dropped.")
+
+
 class LossConfig(StrictModel):
     label_smoothing: float = Field(0.05, ge=0, lt=1)
     twin_aware: bool = Field(
@@ -185,6 +195,7 @@ class LossConfig(StrictModel):
     aux_diacritic_weight: float = Field(
         0.1, ge=0, description="Weight of the auxiliary diacritic-presence loss (is a mark; is drawn at mark size); 0 = off."
     )
+    distill: DistillConfig = DistillConfig()
 
 
 class ScheduleConfig(StrictModel):

@@ -83,7 +83,19 @@ def rasterd_command() -> str:
     return found
 
 
+def check_order(config: PipelineConfig) -> None:
+    """Refuse, before anything runs, a stage listed ahead of one its config makes it read (Phase 2 distilling)."""
+    for index, name in enumerate(config.stages):
+        stage, path = STAGES[name], config.configs.get(name)
+        if not stage.optional_upstream or path is None:
+            continue
+        late = [d for d in stage.upstream_for(stage.load_config(path)) if d in config.stages[index:]]
+        if late:
+            raise ValueError(f"pipeline: {name} ({path}) reads {', '.join(late)}, which `stages` lists after it: list {late[0]} first")
+
+
 def run_pipeline(config: PipelineConfig, config_path: str | None = None) -> PipelineSummary:
+    check_order(config)
     summary = PipelineSummary()
     keys: dict[str, str] = {}
     root: Path | None = None
@@ -104,10 +116,11 @@ def run_pipeline(config: PipelineConfig, config_path: str | None = None) -> Pipe
             raise ValueError(f"pipeline: {path} writes under {layout.root}, the other stages under {root}")
         root = layout.root
         build_id = str(open_store(layout.rasters_store, "rasters").attrs["build_id"])
-        key = stage_key(name, config_hash(stage_config), build_id, {d: keys.get(d, "") for d in stage.upstream})
+        upstream = stage.upstream_for(stage_config)
+        key = stage_key(name, config_hash(stage_config), build_id, {d: keys.get(d, "") for d in upstream})
         keys[name] = key
         # A stage downstream of one that just ran reads new outputs, whatever its key says.
-        fresh_upstream = any(status == "ran" and done in stage.upstream for done, status, _ in summary.stages)
+        fresh_upstream = any(status == "ran" and done in upstream for done, status, _ in summary.stages)
         if not config.force and not fresh_upstream and up_to_date(layout, stage, key):
             print(f"== {name}: up to date (same config, inputs and upstream stages), skipped", flush=True)
             summary.stages.append((name, "skipped", time.perf_counter() - began))

@@ -30,10 +30,16 @@ class Stage:
     default_config: str
     run: str  # "module:function" (glyph-train stages); it takes (config, config_path=..., stage_key=..., **options)
     upstream: tuple[str, ...] = ()
+    # Stages read only when the stage's config asks for them (Phase 2 distilling from the baseline).
+    optional_upstream: tuple[tuple[str, Callable[[Any], bool]], ...] = ()
     outputs: tuple[str, ...] = ()  # keys of the stage's run record whose paths must still exist
     program: str = "glyph-train"  # tokenize is rasterd's: the pipeline runs it as a command
     checkpointed: bool = False  # a stale checkpoint is replaced, not refused, when the pipeline reruns it
     in_pipeline: bool = True  # part of `glyph-train pipeline`'s default stages (predict reads a store a user names)
+
+    def upstream_for(self, config: Any) -> tuple[str, ...]:
+        """The stages a run of this stage with ``config`` reads: ``upstream`` and the optional ones it turns on."""
+        return self.upstream + tuple(name for name, wanted in self.optional_upstream if wanted(config))
 
     @property
     def command(self) -> str:
@@ -67,15 +73,16 @@ STAGES: dict[str, Stage] = {
             upstream=("primitives",), outputs=("checkpoint", "predicted_grids", "metrics"), checkpointed=True,
         ),
         Stage(
-            "phase2", "primitive grids -> Phase 2 glyph classifier (Transformer or residual CNN), quick val/test scores",
-            Phase2Config, "configs/phase2.yaml", "glyph_train.phase2.run:run_phase2",
-            upstream=("phase1",), outputs=("checkpoint", "metrics"), checkpointed=True,
-        ),  # Phase 1's grids, and the true grids made from the primitives
-        Stage(
             "baseline", "rasters -> one-stage glyph classifier on pixels (the comparison point)",
             BaselineConfig, "configs/baseline.yaml", "glyph_train.baseline.run:run_baseline",
             outputs=("checkpoint", "metrics"), checkpointed=True,
-        ),
+        ),  # before phase2, which can learn from it (loss.distill)
+        Stage(
+            "phase2", "primitive grids -> Phase 2 glyph classifier (Transformer or residual CNN), quick val/test scores",
+            Phase2Config, "configs/phase2.yaml", "glyph_train.phase2.run:run_phase2",
+            upstream=("phase1",), outputs=("checkpoint", "metrics"), checkpointed=True,
+            optional_upstream=(("baseline", lambda config: config.loss.distill.weight > 0),),
+        ),  # Phase 1's grids, and the true grids made from the primitives
         Stage(
             "evaluate", "trained models -> strict and alt-aware metrics, three-way comparison, report and plots",
             EvaluateConfig, "configs/evaluate.yaml", "glyph_train.evaluate.run:run_evaluate",

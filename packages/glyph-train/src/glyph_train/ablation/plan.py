@@ -16,6 +16,7 @@ from typing import Any
 
 from glyph_core.ablation_config import AblateConfig, AblationRow
 from glyph_core.config import ProfiledConfig, overlay
+from pydantic import ValidationError
 
 from glyph_train.pipeline import profile_for
 from glyph_train.stages import STAGES
@@ -108,16 +109,28 @@ def plan_rows(
         rasterizer = overlay(base_rasterizer, row.changes.get("rasterizer", {}))
         group = groups.setdefault(digest(content(rasterizer)), row.name)
         root = ablations / "groups" / group
-        plan = RowPlan(row, group, root, ablations / "rows" / row.name, with_root(rasterizer, root),
-                       [*WAY_STAGES[row.way], "evaluate"])  # fmt: skip
-        for stage in plan.stages:
+        plan = RowPlan(row, group, root, ablations / "rows" / row.name, with_root(rasterizer, root), [])
+
+        def resolve(stage: str) -> dict[str, Any]:
             if stage == "tokenize":
-                plan.configs[stage] = plan.rasterizer
-                continue
+                return plan.rasterizer
             resolved = apply_changes(stage, base_stages[stage], row.changes.get(stage, {}), config.profile)
             if stage == "evaluate":
                 resolved = overlay(resolved, {"models": [row.way]})
-            plan.configs[stage] = with_root(resolved, root)
+            return with_root(resolved, root)
+
+        for stage in [*WAY_STAGES[row.way], "evaluate"]:
+            plan.configs[stage] = resolve(stage)
+            # A stage whose config reads another (Phase 2 distilling from the baseline) gets it trained first.
+            if STAGES[stage].optional_upstream:
+                try:
+                    wanted = STAGES[stage].upstream_for(STAGES[stage].config_model.model_validate(plan.configs[stage]))
+                except ValidationError:  # the run's check_row names the row and the bad key
+                    wanted = ()
+                for extra in (u for u in wanted if u not in plan.stages):
+                    plan.configs[extra] = resolve(extra)
+                    plan.stages.append(extra)
+            plan.stages.append(stage)
         plans.append(plan)
     order = list(groups.values())
     return sorted(plans, key=lambda p: (order.index(p.group), -earliest_change(p.row)))

@@ -69,6 +69,11 @@ class MarginCrossEntropy(keras.losses.Loss):
     sees (docs/training.md). Without it, or without twins, this is the usual loss on the label.
 
     ``margin`` is a variable so a callback can warm it up; at margin 0 the logits are used as they are.
+
+    Distillation (``distill_weight`` > 0): training targets then carry a teacher's distribution over the
+    classes after the label set, (B, 1 + twins + classes); the loss is (1 - w) times the label loss plus
+    w * T^2 * KL(teacher || softmax(logits / T)). Targets without those columns (validation) get the
+    label loss alone.
     """
 
     def __init__(
@@ -80,6 +85,8 @@ class MarginCrossEntropy(keras.losses.Loss):
         label_smoothing: float = 0.0,
         name: str = "margin_cross_entropy",
         twin_aware: bool = False,
+        distill_weight: float = 0.0,
+        distill_temperature: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, **kwargs)
@@ -87,6 +94,7 @@ class MarginCrossEntropy(keras.losses.Loss):
             raise ValueError(f"margin kind must be none, arcface or cosface, got {kind!r}")
         self.classes, self.scale, self.kind, self.label_smoothing = classes, scale, kind, label_smoothing
         self.twin_aware = twin_aware
+        self.distill_weight, self.distill_temperature = distill_weight, distill_temperature
         self.margin = keras.Variable(float(margin), trainable=False, dtype="float32", name="margin")
 
     def _margin_logits(self, onehot: Any, y_pred: Any) -> Any:
@@ -104,6 +112,17 @@ class MarginCrossEntropy(keras.losses.Loss):
         return self.scale * ops.where(onehot > 0, target, cos)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
+        y_true = ops.convert_to_tensor(y_true)
+        if len(y_true.shape) == 2 and y_true.shape[-1] > self.classes:  # label sets, then the teacher's distribution
+            teacher = ops.cast(y_true[:, -self.classes :], "float32")
+            label_loss = self._label_loss(y_true[:, : -self.classes], y_pred)
+            w, t = self.distill_weight, self.distill_temperature
+            log_q = ops.log_softmax(ops.cast(y_pred, "float32") / t, axis=-1)
+            kl = ops.sum(teacher * (ops.log(ops.maximum(teacher, 1e-12)) - log_q), axis=-1)
+            return (1.0 - w) * label_loss + w * t * t * kl
+        return self._label_loss(y_true, y_pred)
+
+    def _label_loss(self, y_true: Any, y_pred: Any) -> Any:
         labels = ops.cast(y_true, "int32")
         if len(labels.shape) == 1:
             labels = labels[:, None]
@@ -122,6 +141,7 @@ class MarginCrossEntropy(keras.losses.Loss):
         return {
             "classes": self.classes, "scale": self.scale, "kind": self.kind, "margin": float(self.margin.numpy()),
             "label_smoothing": self.label_smoothing, "name": self.name, "twin_aware": self.twin_aware,
+            "distill_weight": self.distill_weight, "distill_temperature": self.distill_temperature,
         }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from glyph_train.data.glyph_stream import add_token_noise
 from glyph_train.data.glyphs import AUX_TARGETS, SIDE_FEATURES, GlyphTable
 from glyph_train.data.token_confusion import TokenConfusions
 from glyph_train.data.variants import Variants
+from glyph_train.phase2.teacher import TeacherTargets
 
 
 def model_inputs(grids: np.ndarray, table: GlyphTable, rows: np.ndarray, side: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -34,7 +35,8 @@ def model_targets(table: GlyphTable, rows: np.ndarray, aux: bool) -> dict[str, n
 @dataclass
 class GridPreparer:
     """Training batches: the chosen grids of ``rows``, a share swapped for a variant's grid and size
-    cues (``config.augment``), then token noise."""
+    cues (``config.augment``), then token noise; with a teacher, its distribution on each glyph (or the
+    variant drawn in its place) follows the label set in the label target."""
 
     table: GlyphTable
     grids: np.ndarray  # (N, G, G) grids training reads (Phase 1's or the true ones), all rows
@@ -43,6 +45,7 @@ class GridPreparer:
     aux: bool
     variants: Variants | None = None  # with grids; needed when config.augment.share > 0
     confusions: TokenConfusions | None = None  # where token noise draws from; None: uniformly
+    teacher: TeacherTargets | None = None  # loss.distill: the baseline's softened predictions
 
     def __post_init__(self) -> None:
         if self.config.augment.share > 0 and (self.variants is None or self.variants.grids is None):
@@ -50,22 +53,27 @@ class GridPreparer:
 
     def __call__(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         grids, side = self.grids[rows].copy(), self.table.side[rows].copy()
+        chosen = picks = np.zeros(0, dtype=np.int64)
         if self.variants is not None and self.config.augment.share > 0:
             chosen, picks = self.variants.draw(rows, self.config.augment.share, rng)
             grids[chosen], side[chosen] = self.variants.grids[picks], self.variants.side[picks]
         low, high = self.config.token_noise
         grids = add_token_noise(grids, low, high, self.vocab, rng, self.confusions)
-        return model_inputs(grids, self.table, rows, side), model_targets(self.table, rows, self.aux)
+        targets = model_targets(self.table, rows, self.aux)
+        if self.teacher is not None:
+            targets["logits"] = np.concatenate([targets["logits"].astype(np.float32), self.teacher.dense(rows, chosen, picks)], axis=1)
+        return model_inputs(grids, self.table, rows, side), targets
 
 
-def signature(grid_side: int, aux: bool) -> tuple[Any, Any]:
+def signature(grid_side: int, aux: bool, teacher_classes: int = 0) -> tuple[Any, Any]:
+    """The training stream's element spec; ``teacher_classes`` > 0 when label targets carry a teacher's distribution."""
     import tensorflow as tf
 
     inputs = {
         "grid": tf.TensorSpec((None, grid_side, grid_side), tf.int32),
         "side": tf.TensorSpec((None, len(SIDE_FEATURES)), tf.float32),
     }
-    targets = {"logits": tf.TensorSpec((None, 1 + MAX_TWINS), tf.int32)}
+    targets = {"logits": tf.TensorSpec((None, 1 + MAX_TWINS + teacher_classes), tf.float32 if teacher_classes else tf.int32)}
     if aux:
         targets["diacritic"] = tf.TensorSpec((None, len(AUX_TARGETS)), tf.float32)
     return inputs, targets

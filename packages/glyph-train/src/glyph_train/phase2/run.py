@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from glyph_train.phase1.evaluate import model_hash
 from glyph_train.phase2.classifier import build_grid_classifier, load_grid_classifier
 from glyph_train.phase2.heads import MarginWarmup
 from glyph_train.phase2.inputs import GridPreparer, model_inputs, model_targets, signature
+from glyph_train.phase2.teacher import TeacherTargets, teacher_targets
 from glyph_train.phase2.setup import MONITOR, GridData, compile_phase2, label_loss, load_grid_data
 from glyph_train.predict import format_share, predict_logits, strict_shares, top_k
 from glyph_train.task import Datasets, FitResult, StageSummary, TrainingTask
@@ -77,8 +78,17 @@ class Phase2Task(TrainingTask):
         self.train_rows, self.val_rows = data.table.rows_of("train"), data.table.rows_of("val")
         self.train_grids = data.predicted_grids if config.input.train_grids == "predicted" else data.true_grids
         self.variants: Variants | None = None
+        distill = config.loss.distill.weight > 0
         if config.input.augment.share > 0:
-            self.variants = load_variants(self.layout, data.source, grids_centroid_hash=data.centroid_hash)
+            # The teacher reads the variants' rasters once; training needs only their grids.
+            self.variants = load_variants(self.layout, data.source, rasters=distill, grids_centroid_hash=data.centroid_hash)
+        self.teacher: TeacherTargets | None = None
+        if distill:
+            self.teacher = teacher_targets(
+                self.layout, data.source, data.table, self.train_rows, self.variants, config.loss.distill, config.eval_batch_size
+            )
+            if self.variants is not None:
+                self.variants = replace(self.variants, packed=None)
 
     def epoch_units(self) -> int:
         return self.profile.epoch_glyphs or len(self.train_rows)
@@ -88,6 +98,7 @@ class Phase2Task(TrainingTask):
         return training_identity(self.config, {
             "rasters_build_id": data.source.build_id, "centroid_hash": data.centroid_hash, "phase1_model_hash": data.phase1_model_hash,
             **({"variants_build_id": self.variants.build_id} if self.variants else {}),
+            **({"teacher_model_hash": self.teacher.model_hash} if self.teacher else {}),
         })  # fmt: skip
 
     def new_model(self) -> keras.Model:
@@ -103,13 +114,14 @@ class Phase2Task(TrainingTask):
         config, data, table, source = self.config, self.data, self.data.table, self.data.source
         preparer = GridPreparer(
             table, self.train_grids, config.input, data.vocab, self.aux, variants=self.variants,
-            confusions=self.confusions() if config.input.token_noise_from == "confusions" else None,
+            confusions=self.confusions() if config.input.token_noise_from == "confusions" else None, teacher=self.teacher,
         )  # fmt: skip
 
         def make_dataset(batch: int, shard: tuple[int, int]) -> Any:
             rows = self.train_rows[shard[0] :: shard[1]]
             stream = GlyphBatches(rows, batch, config.seed, preparer, start_batch=state.epoch * settings.steps_per_epoch)
-            return stream.dataset(signature(source.grid_side, self.aux), config.input.prefetch_batches)
+            teacher_classes = self.teacher.classes if self.teacher else 0
+            return stream.dataset(signature(source.grid_side, self.aux, teacher_classes), config.input.prefetch_batches)
 
         val_x = model_inputs(self.train_grids[self.val_rows], table, self.val_rows)
         val_data = (val_x, model_targets(table, self.val_rows, self.aux))

@@ -55,7 +55,8 @@ def compile_phase2(model: keras.Model, config: Phase2Config, profile: Phase2Prof
     margin = profile.margin
     losses: dict[str, Any] = {
         "logits": MarginCrossEntropy(
-            classes, margin.scale, margin.kind, 0.0, config.loss.label_smoothing, name="label_loss", twin_aware=config.loss.twin_aware
+            classes, margin.scale, margin.kind, 0.0, config.loss.label_smoothing, name="label_loss", twin_aware=config.loss.twin_aware,
+            distill_weight=config.loss.distill.weight, distill_temperature=config.loss.distill.temperature,
         )
     }
     weights = {"logits": 1.0}
