@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from glyph_core.export_config import ExportConfig
+
 from browser import BROWSER_MISSING, browser, wait_for  # noqa: F401  (browser is a fixture)
 from serve_fixtures import start_server, write_configs
 from train_helpers import rasterizer_config
@@ -92,12 +94,23 @@ def test_prediction_explains_and_similar_and_review_follow_the_index(served):
         assert [s["probability"] for s in p["top"]] == sorted((s["probability"] for s in p["top"]), reverse=True)
         assert all(s["twin_of_top"] == (s["label"] in p["twins"]) for s in p["top"])
 
-        similar = http.get(f"/v1/glyphs/{glyph_id}/similar", params={"k": 7}).json()
-        assert similar["k"] == 7 and similar["query_glyph_id"] == glyph_id
-        values = [g["similarity"] for g in similar["items"]]
+        cosine = http.get(f"/v1/glyphs/{glyph_id}/similar", params={"k": 7, "label_weight": 0}).json()
+        assert cosine["k"] == 7 and cosine["query_glyph_id"] == glyph_id and cosine["label_weight"] == 0
+        values = [g["similarity"] for g in cosine["items"]]
         assert values == sorted(values, reverse=True) and -1.0001 <= values[-1] <= values[0] <= 1.0001
+        assert [g["score"] for g in cosine["items"]] == values
         own_font = str(index.font_hashes[int(index.font[row])])
-        assert all(g["font_hash"] != own_font for g in similar["items"])  # other fonts only
+        assert all(g["font_hash"] != own_font for g in cosine["items"])  # other fonts only
+        # By default the bundle's weight: cosine plus the weight times the query's probability of each glyph's label.
+        similar = http.get(f"/v1/glyphs/{glyph_id}/similar", params={"k": 7}).json()
+        weight = similar["label_weight"]
+        assert weight == ExportConfig().retrieval_label_weight > 0
+        belief = dict(zip(index.top[row].tolist(), index.top_probability[row].tolist()))
+        for g in similar["items"]:
+            expected = g["similarity"] + weight * belief.get(int(index.label[index.row_of(g["glyph_id"])]), 0.0)
+            assert g["score"] == pytest.approx(expected, abs=2e-6)
+        scores = [g["score"] for g in similar["items"]]
+        assert scores == sorted(scores, reverse=True) and scores[0] >= cosine["items"][0]["score"] - 1e-6
         train_only = http.get(f"/v1/glyphs/{glyph_id}/similar", params={"k": 5, "split": "train"}).json()
         assert {g["split"] for g in train_only["items"]} == {"train"}
 
@@ -149,7 +162,7 @@ def test_typed_client_reaches_every_recognition_route(served, small_glyphs_db):
         prediction = api.prediction(glyph_id, top_k=4, explain=False)
         assert isinstance(prediction, Prediction) and prediction.top == one.results[0].top and prediction.importance is None
         assert isinstance(api.similar(glyph_id, k=3), SimilarResponse)
-        near = api.similar_outline(outline["contours"], outline["font"], k=3)
+        near = api.similar_outline(outline["contours"], outline["font"], k=3, label_weight=0)
         # The stored glyph itself is nearest to its own outline (tied, maybe, with a twin the font draws identically).
         tied = [item.glyph_id for item in near.items if item.similarity >= near.items[0].similarity - 1e-5]
         assert glyph_id in tied

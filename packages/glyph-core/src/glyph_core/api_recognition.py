@@ -77,11 +77,18 @@ class Prediction(Classification):
     bundle: str
 
 
+LABEL_WEIGHT = (
+    "Rank by cosine plus this times the probability the query's prediction gives each glyph's label "
+    "(0: cosine alone; default: the bundle's retrieval_label_weight)."
+)
+
+
 class SimilarRequest(ApiModel):
     contours: list[Any] | str
     font: FontMetricsIn | None = None
     k: int = Field(10, ge=1)
     split: SplitName | None = Field(None, description="Only glyphs of this split.")
+    label_weight: float | None = Field(None, ge=0, le=100, description=LABEL_WEIGHT)
 
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [{"contours": SQUARE_WITH_HOLE, "k": 10}]})
 
@@ -93,12 +100,14 @@ class SimilarGlyph(ApiModel):
     family_name: str | None = None
     split: SplitName | None = None
     similarity: float = Field(description="Cosine similarity of the bundle's features, in [-1, 1].")
+    score: float = Field(description="What the list is ordered by: similarity plus label_weight times the query's probability of this label.")
     same_label: bool | None = Field(None, description="Its label is the query's label or a twin (stored queries only).")
 
 
 class SimilarResponse(ApiModel):
     query_glyph_id: int | None = None
     k: int
+    label_weight: float = Field(description="The weight the order used.")
     items: list[SimilarGlyph]
 
 

@@ -87,6 +87,9 @@ class BundleManifest(_Frozen):
     keras: dict[str, str] = Field(default_factory=dict, description="The Keras forms: name -> path relative to the bundle.")
     saved_model: dict[str, str] = Field(default_factory=dict, description="SavedModel folders: name -> path relative to the bundle.")
     index: str | None = Field(None, description="Retrieval index file, when built.")
+    retrieval_label_weight: float = Field(
+        0.0, ge=0, description="How much similar glyphs are ranked by the model's belief in their label besides cosine (glyph_core.retrieval)."
+    )
     measured: dict[str, Any] = Field(default_factory=dict, description="Keras-form accuracy, latency per form, retrieval: measured at export.")
     labels_file: str = LABELS
     centroids_file: str = CENTROIDS

@@ -51,15 +51,17 @@ class RecognitionCalls:
         return Call("GET", f"/v1/glyphs/{int(glyph_id)}/prediction", decode_model(Prediction), params)
 
     @staticmethod
-    def similar(glyph_id: int, *, k: int = 10, split: str | None = None) -> Call[SimilarResponse]:
-        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/similar", decode_model(SimilarResponse), _options(k=k, split=split))
+    def similar(glyph_id: int, *, k: int = 10, split: str | None = None, label_weight: float | None = None) -> Call[SimilarResponse]:
+        params = _options(k=k, split=split, label_weight=label_weight)
+        return Call("GET", f"/v1/glyphs/{int(glyph_id)}/similar", decode_model(SimilarResponse), params)
 
     @staticmethod
     def similar_outline(
-        contours: list[Any] | str, font: FontMetricsIn | Mapping[str, Any] | None = None, *, k: int = 10, split: str | None = None
+        contours: list[Any] | str, font: FontMetricsIn | Mapping[str, Any] | None = None, *, k: int = 10, split: str | None = None,
+        label_weight: float | None = None,
     ) -> Call[SimilarResponse]:
         outline = _outline(contours, font)
-        body = SimilarRequest(contours=outline.contours, font=outline.font, k=k, split=split)  # type: ignore[arg-type]
+        body = SimilarRequest(contours=outline.contours, font=outline.font, k=k, split=split, label_weight=label_weight)  # type: ignore[arg-type]
         return Call("POST", "/v1/similar", decode_model(SimilarResponse), json=body.model_dump(mode="json", exclude_none=True))
 
     @staticmethod
@@ -84,13 +86,13 @@ class RecognitionMethods:
     def prediction(self, glyph_id: int, *, top_k: int | None = None, explain: bool = True) -> Prediction:
         return self.send(RecognitionCalls.prediction(glyph_id, top_k=top_k, explain=explain))
 
-    def similar(self, glyph_id: int, *, k: int = 10, split: str | None = None) -> SimilarResponse:
-        """Nearest glyphs of other fonts to a stored glyph."""
-        return self.send(RecognitionCalls.similar(glyph_id, k=k, split=split))
+    def similar(self, glyph_id: int, *, k: int = 10, split: str | None = None, label_weight: float | None = None) -> SimilarResponse:
+        """Nearest glyphs of other fonts to a stored glyph (``label_weight``: None = the bundle's, 0 = cosine alone)."""
+        return self.send(RecognitionCalls.similar(glyph_id, k=k, split=split, label_weight=label_weight))
 
     def similar_outline(self, contours: list[Any] | str, font: FontMetricsIn | Mapping[str, Any] | None = None, *,
-                        k: int = 10, split: str | None = None) -> SimilarResponse:  # fmt: skip
-        return self.send(RecognitionCalls.similar_outline(contours, font, k=k, split=split))
+                        k: int = 10, split: str | None = None, label_weight: float | None = None) -> SimilarResponse:  # fmt: skip
+        return self.send(RecognitionCalls.similar_outline(contours, font, k=k, split=split, label_weight=label_weight))
 
     def review(self, sort: ReviewSort = "confident_wrong", *, split: str | None = None, limit: int = 50, offset: int = 0) -> ReviewPage:
         return self.send(RecognitionCalls.review(sort, split=split, limit=limit, offset=offset))
@@ -111,12 +113,12 @@ class AsyncRecognitionMethods:
     async def prediction(self, glyph_id: int, *, top_k: int | None = None, explain: bool = True) -> Prediction:
         return await self.send(RecognitionCalls.prediction(glyph_id, top_k=top_k, explain=explain))
 
-    async def similar(self, glyph_id: int, *, k: int = 10, split: str | None = None) -> SimilarResponse:
-        return await self.send(RecognitionCalls.similar(glyph_id, k=k, split=split))
+    async def similar(self, glyph_id: int, *, k: int = 10, split: str | None = None, label_weight: float | None = None) -> SimilarResponse:
+        return await self.send(RecognitionCalls.similar(glyph_id, k=k, split=split, label_weight=label_weight))
 
     async def similar_outline(self, contours: list[Any] | str, font: FontMetricsIn | Mapping[str, Any] | None = None, *,
-                              k: int = 10, split: str | None = None) -> SimilarResponse:  # fmt: skip
-        return await self.send(RecognitionCalls.similar_outline(contours, font, k=k, split=split))
+                              k: int = 10, split: str | None = None, label_weight: float | None = None) -> SimilarResponse:  # fmt: skip
+        return await self.send(RecognitionCalls.similar_outline(contours, font, k=k, split=split, label_weight=label_weight))
 
     async def review(self, sort: ReviewSort = "confident_wrong", *, split: str | None = None, limit: int = 50, offset: int = 0) -> ReviewPage:
         return await self.send(RecognitionCalls.review(sort, split=split, limit=limit, offset=offset))

@@ -28,6 +28,10 @@ class ExportConfig(StrictModel):
     splits: list[SplitName] = Field(default_factory=lambda: ["val", "test"], description="Splits scored for the manifest's accuracy.")
     index: bool = Field(True, description="Write the retrieval index (features of every store glyph) and measure retrieval on the test designs.")
     retrieval_k: int = Field(10, ge=1, description="Neighbours counted by the retrieval measure.")
+    retrieval_label_weight: float = Field(
+        0.5, ge=0, description="Similar glyphs are ranked by cosine plus this times the probability the query's prediction gives "
+        "their label; 0 = cosine alone. Measured both ways on val and test; chosen on val (docs/export.md).",
+    )
     latency_glyphs: int = Field(256, ge=1, description="Test glyphs timed one at a time for the latency per glyph.")
     batch_size: int = Field(256, ge=1)
     bootstrap_resamples: int = Field(1000, ge=0, description="Resamples of design groups behind the accuracy intervals; 0 = none.")

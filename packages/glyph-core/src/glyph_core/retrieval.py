@@ -1,7 +1,12 @@
 """A bundle's retrieval index (docs/export.md): every store glyph's features and the bundle's own
 float32 prediction for it, written once by `glyph-train export`, read by `rasterd serve` for similar
 glyphs and the review queue. Exact cosine search (a matrix product over unit rows): on the built-in
-store it answers in milliseconds, so no approximate library is needed (docs/serve.md)."""
+store it answers in milliseconds, so no approximate library is needed (docs/serve.md).
+
+Ranking can also weigh what the model believes (docs/export.md, "Similar glyphs"): a candidate's
+score is its cosine similarity plus ``label_weight`` times the probability the query's prediction
+gives the candidate's label (read from the query's top-k, 0 outside it). At weight 0 it is the plain
+cosine order; the export measures both and the bundle names its weight."""
 
 from __future__ import annotations
 
@@ -19,6 +24,22 @@ FIELDS = {
     "glyph_id": ("i", 1), "font": ("i", 1), "split": ("i", 1), "label": ("i", 1), "twin_labels": ("i", 2),
     "features": ("f", 2), "top": ("i", 2), "top_probability": ("f", 2), "font_hashes": ("U", 1),
 }  # fmt: skip
+
+
+def label_belief(top: np.ndarray, top_probability: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(q, n) float32: for each query (its top-k labels and their probabilities) the probability it gives
+    each of ``labels`` (n candidates' labels), 0 for a label outside its top-k."""
+    top, labels = np.atleast_2d(top), np.asarray(labels)
+    probability = np.atleast_2d(np.asarray(top_probability, dtype=np.float32))
+    belief = np.zeros((len(top), len(labels)), np.float32)
+    for j in range(top.shape[1]):
+        belief += (labels[None, :] == top[:, j, None]) * probability[:, j, None]
+    return belief
+
+
+def ranking_scores(similarity: np.ndarray, belief: np.ndarray | None, label_weight: float) -> np.ndarray:
+    """What similar glyphs are ordered by: cosine similarity, plus ``label_weight`` times the label belief."""
+    return similarity if belief is None or label_weight == 0 else similarity + label_weight * belief
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,23 +87,28 @@ class RetrievalIndex:
         return row if row < len(self.glyph_id) and int(self.glyph_id[row]) == glyph_id else None
 
     def nearest(
-        self, query: np.ndarray, k: int, exclude_font: int | None = None, splits: list[int] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the ``k`` glyphs most similar to the unit vector ``query`` (cosine, exact, best first) and
-        their similarities; glyphs of ``exclude_font`` left out, only ``splits`` when given."""
+        self, query: np.ndarray, k: int, exclude_font: int | None = None, splits: list[int] | None = None,
+        query_top: tuple[np.ndarray, np.ndarray] | None = None, label_weight: float = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows of the ``k`` best-ranked glyphs for the unit vector ``query`` (exact, best first), their
+        cosine similarities and their ranking scores; glyphs of ``exclude_font`` left out, only ``splits``
+        when given. ``query_top`` (the query's top-k labels and probabilities) with ``label_weight`` > 0
+        ranks by :func:`ranking_scores`; otherwise score = similarity."""
         similarity = self.features @ np.asarray(query, dtype=np.float32)
+        belief = label_belief(*query_top, self.label)[0] if query_top is not None and label_weight else None
+        score = ranking_scores(similarity, belief, label_weight)
         allowed = np.ones(len(self), bool)
         if exclude_font is not None:
             allowed &= self.font != exclude_font
         if splits is not None:
             allowed &= np.isin(self.split, splits)
-        similarity = np.where(allowed, similarity, -np.inf)
+        score = np.where(allowed, score, -np.inf)
         k = min(k, int(allowed.sum()))
         if k <= 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        best = np.argpartition(-similarity, k - 1)[:k]
-        best = best[np.argsort(-similarity[best], kind="stable")]
-        return best, similarity[best].astype(np.float32)
+            return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32)
+        best = np.argpartition(-score, k - 1)[:k]
+        best = best[np.argsort(-score[best], kind="stable")]
+        return best, similarity[best].astype(np.float32), score[best].astype(np.float32)
 
     def is_right(self) -> np.ndarray:
         """Per row: the bundle's top-1 is the label or one of its twins (alt-aware)."""

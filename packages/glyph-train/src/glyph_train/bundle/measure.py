@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from glyph_core.bundle import SplitScore
 from glyph_core.rasters import RasterStore
+from glyph_core.retrieval import label_belief, ranking_scores
 
 from glyph_train.data.glyphs import GlyphTable
 from glyph_train.evaluate.metrics import DESIGN, Grouping, glyph_metrics
@@ -74,27 +75,32 @@ def latency(fresh: Callable[[], Callable[[np.ndarray, np.ndarray], Any]], masks:
 
 
 def retrieval(
-    features: np.ndarray, table: GlyphTable, queries: np.ndarray, pool: np.ndarray, k: int, block: int = 512
+    features: np.ndarray, table: GlyphTable, queries: np.ndarray, pool: np.ndarray, k: int, block: int = 512,
+    top: np.ndarray | None = None, top_probability: np.ndarray | None = None, label_weight: float = 0.0,
 ) -> dict[str, Any]:
-    """Mean share of the ``k`` nearest ``pool`` glyphs (cosine, exact) of each ``queries`` glyph whose label is
-    the query's or one of its twins, and the exact-search time per query."""
+    """Mean share of the ``k`` best-ranked ``pool`` glyphs (exact search) of each ``queries`` glyph whose label
+    is the query's or one of its twins, and the search time per query. Ranked by cosine alone, or, given
+    every row's ``top`` labels and ``top_probability`` and a ``label_weight``, the way the server ranks
+    similar glyphs (:func:`glyph_core.retrieval.ranking_scores`)."""
     if not len(queries) or not len(pool):
-        return {"queries": int(len(queries)), "pool": int(len(pool)), "k": k, "same_label_share": None, "ms_per_query": None}
+        return {"queries": int(len(queries)), "pool": int(len(pool)), "k": k, "label_weight": label_weight, "same_label_share": None, "ms_per_query": None}
     pool_features = features[pool]
     pool_labels = table.label[pool]
     accepted = np.concatenate([table.label[queries, None], table.twin_labels[queries]], axis=1)
+    believe = top is not None and top_probability is not None and label_weight > 0
     shares = []
     began = time.perf_counter()
     k = min(k, len(pool))
     for start in range(0, len(queries), block):
         q = queries[start : start + block]
-        scores = features[q] @ pool_features.T
+        belief = label_belief(top[q], top_probability[q], pool_labels) if believe else None  # type: ignore[index]
+        scores = ranking_scores(features[q] @ pool_features.T, belief, label_weight)
         nearest = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         labels = pool_labels[nearest]  # (b, k)
         ok = (labels[:, :, None] == accepted[start : start + block, None, :]).any(axis=2)
         shares.append(ok.mean(axis=1))
     seconds = time.perf_counter() - began
     return {
-        "queries": int(len(queries)), "pool": int(len(pool)), "k": k,
+        "queries": int(len(queries)), "pool": int(len(pool)), "k": k, "label_weight": label_weight if believe else 0.0,
         "same_label_share": float(np.concatenate(shares).mean()), "ms_per_query": seconds * 1000 / len(queries),
     }  # fmt: skip

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from glyph_core.api_models import ErrorResponse, GridJson, RasterizeRequest, RasterMetadata, SplitName
 from glyph_core.api_recognition import (
+    LABEL_WEIGHT,
     Classification,
     ClassifyBatchRequest,
     ClassifyBody,
@@ -160,20 +161,27 @@ async def prediction(
     return _json(await run_in_threadpool(work))
 
 
-def _similar(snapshot: Snapshot, bundle: BundleView, query: np.ndarray, k: int, exclude_font: int | None,
-             split: SplitName | None, accepted: set[str] | None) -> list[SimilarGlyph]:  # fmt: skip
+def _query_top(bundle: BundleView, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A freshly classified query's top labels and probabilities, as many as the index keeps per glyph."""
+    assert bundle.index is not None
+    best = top_k(probabilities[None], bundle.index.top.shape[1])[0]
+    return best, probabilities[best]
+
+
+def _similar(snapshot: Snapshot, bundle: BundleView, query: np.ndarray, query_top: tuple[np.ndarray, np.ndarray], k: int,
+             exclude_font: int | None, split: SplitName | None, accepted: set[str] | None, label_weight: float) -> list[SimilarGlyph]:  # fmt: skip
     index = bundle.index
     assert index is not None
-    rows, similarity = index.nearest(query, k, exclude_font, [SPLIT_CODES[split]] if split else None)
+    rows, similarity, score = index.nearest(query, k, exclude_font, [SPLIT_CODES[split]] if split else None, query_top, label_weight)
     labels = bundle.recognizer.labels
     items = []
-    for row, value in zip(rows.tolist(), similarity.tolist(), strict=True):
+    for row, value, ranked in zip(rows.tolist(), similarity.tolist(), score.tolist(), strict=True):
         font = str(index.font_hashes[int(index.font[row])])
         metrics = snapshot.font_metrics(font)
         label = labels[int(index.label[row])]
         items.append(SimilarGlyph(
             glyph_id=int(index.glyph_id[row]), label=label, font_hash=font, family_name=metrics.family_name if metrics else None,
-            split=_split_name(int(index.split[row])), similarity=round(float(value), 6),
+            split=_split_name(int(index.split[row])), similarity=round(float(value), 6), score=round(float(ranked), 6),
             same_label=None if accepted is None else label in accepted,
         ))  # fmt: skip
     return items
@@ -196,24 +204,27 @@ async def similar_to_glyph(
     glyph_id: GlyphId, snapshot: SnapshotDep, settings: SettingsDep,
     k: Annotated[int, Query(ge=1, description="How many (at most recognition.max_k).")] = 10,
     split: Annotated[SplitName | None, Query(description="Only glyphs of this split.")] = None,
+    label_weight: Annotated[float | None, Query(ge=0, le=100, description=LABEL_WEIGHT)] = None,
 ) -> Response:  # fmt: skip
     bundle = _require_index(snapshot)
     index = bundle.index
     assert index is not None
+    weight = bundle.recognizer.manifest.retrieval_label_weight if label_weight is None else label_weight
 
     def work() -> SimilarResponse:
         row = index.row_of(glyph_id)
         if row is not None:
-            query, font = index.features[row], int(index.font[row])
+            query, font, query_top = index.features[row], int(index.font[row]), (index.top[row], index.top_probability[row])
             accepted = {bundle.recognizer.labels[int(index.label[row])]} | {bundle.recognizer.labels[int(t)] for t in index.twin_labels[row] if t >= 0}
         else:  # in the database, not the store: rasterized and run now
             mask, meta = _stored(snapshot, glyph_id)
-            query = bundle.recognizer.classify(mask, side_of([meta])).features[0]
+            answer = bundle.recognizer.classify(mask, side_of([meta]))
+            query, query_top = answer.features[0], _query_top(bundle, answer.probabilities[0])
             hashes = index.font_hashes.tolist()
             font = hashes.index(meta.font_hash) if meta.font_hash in hashes else None
             accepted = {meta.label, *meta.alt_labels}
-        items = _similar(snapshot, bundle, query, min(k, settings.recognition.max_k), font, split, accepted)
-        return SimilarResponse(query_glyph_id=glyph_id, k=len(items), items=items)
+        items = _similar(snapshot, bundle, query, query_top, min(k, settings.recognition.max_k), font, split, accepted, weight)
+        return SimilarResponse(query_glyph_id=glyph_id, k=len(items), label_weight=weight, items=items)
 
     return _json(await run_in_threadpool(work))
 
@@ -224,9 +235,11 @@ async def similar_to_outline(body: SimilarRequest, snapshot: SnapshotDep, settin
 
     def work() -> SimilarResponse:
         masks, metadata = _rasterize_all(snapshot, settings, [RasterizeRequest(contours=body.contours, font=body.font)])
-        query = bundle.recognizer.classify(masks, side_of(metadata)).features[0]
-        items = _similar(snapshot, bundle, query, min(body.k, settings.recognition.max_k), None, body.split, None)
-        return SimilarResponse(k=len(items), items=items)
+        answer = bundle.recognizer.classify(masks, side_of(metadata))
+        weight = bundle.recognizer.manifest.retrieval_label_weight if body.label_weight is None else body.label_weight
+        query_top = _query_top(bundle, answer.probabilities[0])
+        items = _similar(snapshot, bundle, answer.features[0], query_top, min(body.k, settings.recognition.max_k), None, body.split, None, weight)
+        return SimilarResponse(k=len(items), label_weight=weight, items=items)
 
     return _json(await run_in_threadpool(work))
 

@@ -188,7 +188,8 @@ async function showSimilar(glyphId) {
       return node;
     }));
     const same = answer.items.filter((g) => g.same_label).length;
-    $("similar-message").textContent = `${same} of ${answer.items.length} with the same label or a twin`;
+    const order = answer.label_weight ? `cosine + ${answer.label_weight} x the label's probability` : "cosine";
+    $("similar-message").textContent = `${same} of ${answer.items.length} with the same label or a twin (ranked by ${order})`;
   } catch (error) {
     $("similar-message").textContent = error.message;
   }
