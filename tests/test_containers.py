@@ -152,6 +152,17 @@ def images() -> dict[str, str]:
     return {"log": built.stdout, **env}
 
 
+def wait_for_workers(project: Project, env: dict[str, str], count: int, seconds: float = 180) -> None:
+    """Until the cluster's scheduler has registered ``count`` workers (bounded in time)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        log = project.compose("--profile", "cluster", "logs", "--no-color", "dask-scheduler", env=env).stdout
+        if log.count("Register worker") >= count:
+            return
+        assert time.monotonic() < deadline, f"{count} dask workers did not register within {seconds:.0f} s:\n{log[-2000:]}"
+        time.sleep(2)
+
+
 @pytest.fixture(scope="module")
 def project(images, tmp_path_factory) -> Iterator[Project]:
     folder = tmp_path_factory.mktemp("compose")
@@ -178,6 +189,8 @@ def project(images, tmp_path_factory) -> Iterator[Project]:
         # build pointed at the scheduler, into outputs of its own.
         cluster_env = {"GLYPHGRID_OUTPUTS": str(folder / "outputs-cluster"), "DASK_SCHEDULER_ADDRESS": "tcp://dask-scheduler:8786"}
         project.compose("--profile", "cluster", "up", "-d", "--scale", "dask-worker=2", "dask-worker", env=cluster_env)
+        # The build needs one worker to start; on two busy cores the second can register seconds later.
+        wait_for_workers(project, cluster_env, 2)
         project.logs["cluster-build"] = project.compose("up", "--no-color", "build", env=cluster_env).stdout
         project.logs["cluster"] = project.compose("--profile", "cluster", "logs", "--no-color", "dask-scheduler", "dask-worker",
                                                   env=cluster_env).stdout  # fmt: skip
